@@ -1,0 +1,1 @@
+//! The checker: AST to a consistent, fully resolved `ir::Model`.

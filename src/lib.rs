@@ -1,0 +1,22 @@
+//! convc: compile and run declarative convolution-network specs.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//!
+//! ```text
+//! source text --parse--> ast::Spec --check--> ir::Model --interp::run--> tensors
+//! (.conv, pest;           (spans on            (names resolved, shapes concrete,
+//!  .toml, toml's spans)    every node)          padding computed, memory checked)
+//! ```
+//!
+//! `print` turns a checked spec back into either syntax (`convc convert`).
+
+pub mod ast;
+pub mod check;
+pub mod diagnostic;
+pub mod filters;
+pub mod geometry;
+pub mod init;
+pub mod interp;
+pub mod ir;
+pub mod parse;
+pub mod print;

@@ -33,7 +33,13 @@ pub struct Args<'a> {
 
 impl<'a> Args<'a> {
     /// Checks that every key is allowed for this op and given once.
-    pub fn new(args: &'a [Arg], layer: String, op: &str, allowed: &[&str], diags: &mut Vec<Diagnostic>) -> Args<'a> {
+    pub fn new(
+        args: &'a [Arg],
+        layer: String,
+        op: &str,
+        allowed: &[&str],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Args<'a> {
         for (i, arg) in args.iter().enumerate() {
             let key = arg.key.value.as_str();
             if let Some(first) = args[..i].iter().find(|a| a.key.value == key) {
@@ -45,7 +51,10 @@ impl<'a> Args<'a> {
             } else if !allowed.contains(&key) {
                 let d = Diagnostic::error(arg.key.span, format!("`{op}` has no argument `{key}`"));
                 let d = if ALL_KEYS.contains(&key) {
-                    d.with_hint(format!("`{key}` belongs to other ops; `{op}` takes {}", list(allowed)))
+                    d.with_hint(format!(
+                        "`{key}` belongs to other ops; `{op}` takes {}",
+                        list(allowed)
+                    ))
                 } else {
                     match crate::diagnostic::suggest(key, allowed.iter().copied()) {
                         Some(best) => d.with_hint(format!("did you mean `{best}`?")),
@@ -59,7 +68,10 @@ impl<'a> Args<'a> {
     }
 
     fn get(&self, key: &str) -> Option<&'a Spanned<ArgValue>> {
-        self.args.iter().find(|a| a.key.value == key).map(|a| &a.value)
+        self.args
+            .iter()
+            .find(|a| a.key.value == key)
+            .map(|a| &a.value)
     }
 
     pub fn span(&self, key: &str) -> Option<Span> {
@@ -77,8 +89,14 @@ impl<'a> Args<'a> {
             Ok(n) => Some(n),
             Err(what) => {
                 diags.push(
-                    Diagnostic::error(value.span, format!("`{key}` of {} must be a positive integer, not {what}", self.layer))
-                        .with_label("expected a positive integer"),
+                    Diagnostic::error(
+                        value.span,
+                        format!(
+                            "`{key}` of {} must be a positive integer, not {what}",
+                            self.layer
+                        ),
+                    )
+                    .with_label("expected a positive integer"),
                 );
                 None
             }
@@ -90,8 +108,17 @@ impl<'a> Args<'a> {
         let value = self.get(key)?;
         let error = |diags: &mut Vec<Diagnostic>, what: String| {
             diags.push(
-                Diagnostic::error(value.span, format!("`{key}` of {} must be a positive integer or {n} of them, not {what}", self.layer))
-                    .with_hint(format!("write `{key} = 3` or `{key} = {}`", example_tuple(n))),
+                Diagnostic::error(
+                    value.span,
+                    format!(
+                        "`{key}` of {} must be a positive integer or {n} of them, not {what}",
+                        self.layer
+                    ),
+                )
+                .with_hint(format!(
+                    "write `{key} = 3` or `{key} = {}`",
+                    example_tuple(n)
+                )),
             );
         };
         match &value.value {
@@ -129,7 +156,11 @@ impl<'a> Args<'a> {
             other => {
                 diags.push(Diagnostic::error(
                     value.span,
-                    format!("`{key}` of {} must be `true` or `false`, not {}", self.layer, describe(other)),
+                    format!(
+                        "`{key}` of {} must be `true` or `false`, not {}",
+                        self.layer,
+                        describe(other)
+                    ),
                 ));
                 None
             }
@@ -137,7 +168,12 @@ impl<'a> Args<'a> {
     }
 
     /// One of a closed set of words.
-    fn word(&self, key: &str, choices: &[&str], diags: &mut Vec<Diagnostic>) -> Option<(&'a str, Span)> {
+    fn word(
+        &self,
+        key: &str,
+        choices: &[&str],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(&'a str, Span)> {
         let value = self.get(key)?;
         match &value.value {
             ArgValue::Word(w) if choices.contains(&w.as_str()) => Some((w.as_str(), value.span)),
@@ -152,7 +188,12 @@ impl<'a> Args<'a> {
             other => {
                 diags.push(Diagnostic::error(
                     value.span,
-                    format!("`{key}` of {} must be one of {}, not {}", self.layer, list(choices), describe(other)),
+                    format!(
+                        "`{key}` of {} must be one of {}, not {}",
+                        self.layer,
+                        list(choices),
+                        describe(other)
+                    ),
                 ));
                 None
             }
@@ -161,7 +202,8 @@ impl<'a> Args<'a> {
 
     pub fn activation(&self, diags: &mut Vec<Diagnostic>) -> Option<Activation> {
         let names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
-        self.word("activation", &names, diags).and_then(|(w, _)| Activation::from_name(w))
+        self.word("activation", &names, diags)
+            .and_then(|(w, _)| Activation::from_name(w))
     }
 
     pub fn padding_mode(&self, diags: &mut Vec<Diagnostic>) -> Option<PaddingMode> {
@@ -171,13 +213,23 @@ impl<'a> Args<'a> {
     }
 
     /// The padding of each of `n` spatial axes. `causal` only where `allow_causal`.
-    pub fn padding(&self, n: usize, allow_causal: bool, diags: &mut Vec<Diagnostic>) -> Option<Vec<AxisPadding>> {
-        let Some(value) = self.get("padding") else { return Some(vec![AxisPadding::Valid; n]) };
+    pub fn padding(
+        &self,
+        n: usize,
+        allow_causal: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<AxisPadding>> {
+        let Some(value) = self.get("padding") else {
+            return Some(vec![AxisPadding::Valid; n]);
+        };
         if let ArgValue::Tuple(axes) = &value.value {
             return self.explicit_padding(value.span, axes, n, diags);
         }
-        let choices: &[&str] =
-            if allow_causal { &["valid", "same", "same_lower", "causal"] } else { &["valid", "same", "same_lower"] };
+        let choices: &[&str] = if allow_causal {
+            &["valid", "same", "same_lower", "causal"]
+        } else {
+            &["valid", "same", "same_lower"]
+        };
         if let ArgValue::Word(w) = &value.value {
             if w == "causal" && !allow_causal {
                 diags.push(
@@ -204,23 +256,38 @@ impl<'a> Args<'a> {
         n: usize,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Vec<AxisPadding>> {
-        let hint = format!("write one `(before, after)` pair per spatial axis, e.g. `padding = {}`", example_pairs(n));
+        let hint = format!(
+            "write one `(before, after)` pair per spatial axis, e.g. `padding = {}`",
+            example_pairs(n)
+        );
         // A 1-D layer may also write a single pair: `padding = (2, 0)`.
-        let pairs: Vec<&Spanned<ArgValue>> =
-            if n == 1 && axes.len() == 2 && axes.iter().all(|a| !matches!(a.value, ArgValue::Tuple(_))) {
-                return pair(&Spanned::new(ArgValue::Tuple(axes.to_vec()), span))
-                    .map(|(before, after)| vec![AxisPadding::Explicit { before, after }])
-                    .or_else(|| {
-                        diags.push(Diagnostic::error(span, "padding amounts must be integers of 0 or more").with_hint(hint.clone()));
-                        None
-                    });
-            } else {
-                axes.iter().collect()
-            };
+        let pairs: Vec<&Spanned<ArgValue>> = if n == 1
+            && axes.len() == 2
+            && axes.iter().all(|a| !matches!(a.value, ArgValue::Tuple(_)))
+        {
+            return pair(&Spanned::new(ArgValue::Tuple(axes.to_vec()), span))
+                .map(|(before, after)| vec![AxisPadding::Explicit { before, after }])
+                .or_else(|| {
+                    diags.push(
+                        Diagnostic::error(span, "padding amounts must be integers of 0 or more")
+                            .with_hint(hint.clone()),
+                    );
+                    None
+                });
+        } else {
+            axes.iter().collect()
+        };
         if pairs.len() != n {
             diags.push(
-                Diagnostic::error(span, format!("explicit padding of {} needs {n} pairs, one per spatial axis, not {}", self.layer, pairs.len()))
-                    .with_hint(hint),
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "explicit padding of {} needs {n} pairs, one per spatial axis, not {}",
+                        self.layer,
+                        pairs.len()
+                    ),
+                )
+                .with_hint(hint),
             );
             return None;
         }
@@ -243,7 +310,9 @@ impl<'a> Args<'a> {
 
 fn pair(value: &Spanned<ArgValue>) -> Option<(usize, usize)> {
     match &value.value {
-        ArgValue::Tuple(items) if items.len() == 2 => Some((non_negative(&items[0])?, non_negative(&items[1])?)),
+        ArgValue::Tuple(items) if items.len() == 2 => {
+            Some((non_negative(&items[0])?, non_negative(&items[1])?))
+        }
         _ => None,
     }
 }

@@ -37,26 +37,45 @@ pub fn conv(
         (None, true) => Weights::Default,
         (Some(kernel), false) => {
             diags.push(
-                Diagnostic::error(kernel.value.span, format!("`{}` has both a `kernel` and `filter` clauses", decl.name.value))
-                    .with_secondary(decl.filter_list[0].span, "first filter")
-                    .with_hint("give the weights one way: filter by filter, or the whole kernel"),
+                Diagnostic::error(
+                    kernel.value.span,
+                    format!(
+                        "`{}` has both a `kernel` and `filter` clauses",
+                        decl.name.value
+                    ),
+                )
+                .with_secondary(decl.filter_list[0].span, "first filter")
+                .with_hint("give the weights one way: filter by filter, or the whole kernel"),
             );
             return None;
         }
     };
     // What the written weights say about the sizes, where they say it.
     let (inferred_size, inferred_count) = match weights {
-        Weights::Filters => (infer_filter_size(&decl.filter_list[0].tensor, n), Some(decl.filter_list.len())),
+        Weights::Filters => (
+            infer_filter_size(&decl.filter_list[0].tensor, n),
+            Some(decl.filter_list.len()),
+        ),
         Weights::Kernel(k) => infer_kernel(k, n, options),
         Weights::Default => (None, None),
     };
-    let groups = if depthwise { in_channels } else { args.positive("groups", diags).unwrap_or(1) };
+    let groups = if depthwise {
+        in_channels
+    } else {
+        args.positive("groups", diags).unwrap_or(1)
+    };
     // Output channels: `filters` for a convolution, channels x multiplier for depthwise.
     let (filters, multiplier) = if depthwise {
-        let multiplier = match (args.positive("depth_multiplier", diags), inferred_count, &weights) {
+        let multiplier = match (
+            args.positive("depth_multiplier", diags),
+            inferred_count,
+            &weights,
+        ) {
             (Some(m), _, _) => m,
             // Written filters list every output channel; a kernel's last axis is the multiplier.
-            (None, Some(count), Weights::Filters) if count % in_channels == 0 => count / in_channels,
+            (None, Some(count), Weights::Filters) if count % in_channels == 0 => {
+                count / in_channels
+            }
             (None, Some(count), Weights::Kernel(_)) => count,
             _ => 1,
         };
@@ -85,10 +104,23 @@ pub fn conv(
     };
     if let Weights::Filters = weights {
         if decl.filter_list.len() != filters {
-            let what = if depthwise { "channels x depth_multiplier" } else { "`filters`" };
+            let what = if depthwise {
+                "channels x depth_multiplier"
+            } else {
+                "`filters`"
+            };
             diags.push(
-                Diagnostic::error(decl.filter_list[0].span.join(decl.filter_list[decl.filter_list.len() - 1].span), format!("`{}` has {} filter clauses, but {what} is {filters}", decl.name.value, decl.filter_list.len()))
-                    .with_hint("write one `filter` clause per output channel"),
+                Diagnostic::error(
+                    decl.filter_list[0]
+                        .span
+                        .join(decl.filter_list[decl.filter_list.len() - 1].span),
+                    format!(
+                        "`{}` has {} filter clauses, but {what} is {filters}",
+                        decl.name.value,
+                        decl.filter_list.len()
+                    ),
+                )
+                .with_hint("write one `filter` clause per output channel"),
             );
             return None;
         }
@@ -114,7 +146,16 @@ pub fn conv(
     let activation = args.activation(diags).unwrap_or(Activation::Linear);
     let use_bias = args.boolean("use_bias", diags).unwrap_or(true);
     let span = args.span("kernel_size").unwrap_or(decl.name.span);
-    let geometry = axes(decl, span, &input.shape, &kernel_size, &strides, &dilation, &padding, diags)?;
+    let geometry = axes(
+        decl,
+        span,
+        &input.shape,
+        &kernel_size,
+        &strides,
+        &dilation,
+        &padding,
+        diags,
+    )?;
     if padding_mode == PaddingMode::Reflect {
         for (axis, g) in geometry.iter().enumerate() {
             if g.pad_before >= g.in_len || g.pad_after >= g.in_len {
@@ -135,13 +176,40 @@ pub fn conv(
     }
     let layer = format!("`{}`", decl.name.value);
     let kernel = match weights {
-        Weights::Kernel(k) => tensor(k, &kernel_shape, Role::Kernel, &format!("the kernel of {layer}"), Some(options), budget, diags)?.data,
+        Weights::Kernel(k) => {
+            tensor(
+                k,
+                &kernel_shape,
+                Role::Kernel,
+                &format!("the kernel of {layer}"),
+                Some(options),
+                budget,
+                diags,
+            )?
+            .data
+        }
         Weights::Default => {
             let default = TensorLit {
                 shape: None,
-                value: Spanned::new(TensorValue::Init(crate::ast::Init { name: Spanned::new("glorot_uniform".into(), decl.span), seed: None, span: decl.span }), decl.span),
+                value: Spanned::new(
+                    TensorValue::Init(crate::ast::Init {
+                        name: Spanned::new("glorot_uniform".into(), decl.span),
+                        seed: None,
+                        span: decl.span,
+                    }),
+                    decl.span,
+                ),
             };
-            tensor(&default, &kernel_shape, Role::Kernel, &format!("the kernel of {layer}"), None, budget, diags)?.data
+            tensor(
+                &default,
+                &kernel_shape,
+                Role::Kernel,
+                &format!("the kernel of {layer}"),
+                None,
+                budget,
+                diags,
+            )?
+            .data
         }
         Weights::Filters => {
             let filter_channels = if depthwise { 1 } else { channels_per_group };
@@ -155,14 +223,23 @@ pub fn conv(
                     Some(name) => format!("filter `{}` of {layer}", name.value),
                     None => format!("filter {f} of {layer}"),
                 };
-                let Some(values) = tensor(&decl_filter.tensor, &filter_shape, Role::Filter, &what, Some(options), budget, diags) else {
+                let Some(values) = tensor(
+                    &decl_filter.tensor,
+                    &filter_shape,
+                    Role::Filter,
+                    &what,
+                    Some(options),
+                    budget,
+                    diags,
+                ) else {
                     ok = false;
                     continue;
                 };
                 // kernel[tap][c][f] = filter[tap][c]
                 for tap in 0..taps {
                     for c in 0..filter_channels {
-                        kernel[(tap * filter_channels + c) * filters + f] = values.data[tap * filter_channels + c];
+                        kernel[(tap * filter_channels + c) * filters + f] =
+                            values.data[tap * filter_channels + c];
                     }
                 }
             }
@@ -175,12 +252,26 @@ pub fn conv(
     let bias = match (&decl.bias, use_bias) {
         (Some(b), false) => {
             diags.push(
-                Diagnostic::error(b.value.span, format!("{layer} has `use_bias = false` but gives a bias"))
-                    .with_hint("remove the bias, or `use_bias = false`"),
+                Diagnostic::error(
+                    b.value.span,
+                    format!("{layer} has `use_bias = false` but gives a bias"),
+                )
+                .with_hint("remove the bias, or `use_bias = false`"),
             );
             return None;
         }
-        (Some(b), true) => Some(tensor(b, &[filters], Role::Bias, &format!("the bias of {layer}"), Some(options), budget, diags)?.data),
+        (Some(b), true) => Some(
+            tensor(
+                b,
+                &[filters],
+                Role::Bias,
+                &format!("the bias of {layer}"),
+                Some(options),
+                budget,
+                diags,
+            )?
+            .data,
+        ),
         (None, true) => Some(vec![0.0; filters]),
         (None, false) => None,
     };
@@ -197,7 +288,11 @@ pub fn conv(
         activation,
         padding_mode,
         depth_multiplier: multiplier,
-        filter_names: decl.filter_list.iter().map(|f| f.name.as_ref().map(|n| n.value.clone())).collect(),
+        filter_names: decl
+            .filter_list
+            .iter()
+            .map(|f| f.name.as_ref().map(|n| n.value.clone()))
+            .collect(),
     };
     Some((Op::Conv(conv), shape))
 }
@@ -205,7 +300,9 @@ pub fn conv(
 /// The spatial size of one written filter, when the way it is written shows it.
 fn infer_filter_size(lit: &TensorLit, n: usize) -> Option<Vec<usize>> {
     if let Some(shape) = &lit.shape {
-        return (shape.value.len() == n + 1).then(|| to_sizes(&shape.value[..n])).flatten();
+        return (shape.value.len() == n + 1)
+            .then(|| to_sizes(&shape.value[..n]))
+            .flatten();
     }
     match &lit.value.value {
         TensorValue::Builtin(b) if n == 2 => builtin_size(&b.name.value, &b.args),
@@ -221,7 +318,11 @@ fn infer_filter_size(lit: &TensorLit, n: usize) -> Option<Vec<usize>> {
 }
 
 /// Kernel size and last-axis size (filters, or the depth multiplier) of a whole kernel.
-fn infer_kernel(lit: &TensorLit, n: usize, options: &Options) -> (Option<Vec<usize>>, Option<usize>) {
+fn infer_kernel(
+    lit: &TensorLit,
+    n: usize,
+    options: &Options,
+) -> (Option<Vec<usize>>, Option<usize>) {
     let from_shape = |shape: &[u64]| {
         if shape.len() == n + 2 {
             (to_sizes(&shape[..n]), usize::try_from(shape[n + 1]).ok())
@@ -251,7 +352,9 @@ fn grids_size(grids: &[crate::ast::LabelledGrid], n: usize) -> Option<Vec<usize>
     let grid_size = match &first.value {
         GridValue::Builtin(b) if n >= 2 => builtin_size(&b.name.value, &b.args)?,
         GridValue::Numbers(g) if n == 1 && g.rows.len() == 1 => vec![g.len()],
-        GridValue::Numbers(g) if n >= 2 && g.rows.len() > 1 => vec![g.rows.len(), g.rows[0].value.len()],
+        GridValue::Numbers(g) if n >= 2 && g.rows.len() > 1 => {
+            vec![g.rows.len(), g.rows[0].value.len()]
+        }
         _ => return None,
     };
     if n == 3 {
@@ -273,9 +376,13 @@ fn max_label(grids: &[crate::ast::LabelledGrid], axis: LabelAxis) -> Option<usiz
 
 fn builtin_size(name: &str, args: &[Spanned<f64>]) -> Option<Vec<usize>> {
     let args: Vec<f64> = args.iter().map(|a| a.value).collect();
-    filters::builtin(name, &args).ok().map(|f| vec![f.rows, f.cols])
+    filters::builtin(name, &args)
+        .ok()
+        .map(|f| vec![f.rows, f.cols])
 }
 
 fn to_sizes(dims: &[u64]) -> Option<Vec<usize>> {
-    dims.iter().map(|&d| usize::try_from(d).ok().filter(|&d| d > 0)).collect()
+    dims.iter()
+        .map(|&d| usize::try_from(d).ok().filter(|&d| d > 0))
+        .collect()
 }

@@ -42,8 +42,14 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
         }
         if layer.inputs.is_empty() {
             diags.push(
-                Diagnostic::error(layer.op.span, format!("layer `{}` reads nothing", layer.name.value))
-                    .with_hint(format!("name its input in parentheses: `{}(signal)`", layer.op.value)),
+                Diagnostic::error(
+                    layer.op.span,
+                    format!("layer `{}` reads nothing", layer.name.value),
+                )
+                .with_hint(format!(
+                    "name its input in parentheses: `{}(signal)`",
+                    layer.op.value
+                )),
             );
             live[i] = false;
             continue;
@@ -59,12 +65,21 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
         }
     }
     // Kahn's algorithm, always taking the earliest-declared ready layer.
-    let mut ready: BinaryHeap<Reverse<usize>> =
-        (0..spec.layers.len()).filter(|&i| live[i] && waiting_on[i] == 0).map(Reverse).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..spec.layers.len())
+        .filter(|&i| live[i] && waiting_on[i] == 0)
+        .map(Reverse)
+        .collect();
     let mut done = vec![false; spec.layers.len()];
     while let Some(Reverse(i)) = ready.pop() {
         done[i] = true;
-        out.push(Node::Layer(i, spec.layers[i].inputs.iter().map(|n| n.value.clone()).collect()));
+        out.push(Node::Layer(
+            i,
+            spec.layers[i]
+                .inputs
+                .iter()
+                .map(|n| n.value.clone())
+                .collect(),
+        ));
         for &reader in &readers[i] {
             waiting_on[reader] -= 1;
             if waiting_on[reader] == 0 && live[reader] {
@@ -77,7 +92,11 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
 }
 
 /// Records a name's first declaration; reports a second one.
-fn declare<'a>(first: &mut HashMap<&'a str, &'a Ident>, name: &'a Ident, diags: &mut Vec<Diagnostic>) -> bool {
+fn declare<'a>(
+    first: &mut HashMap<&'a str, &'a Ident>,
+    name: &'a Ident,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     if let Some(previous) = first.get(name.value.as_str()) {
         diags.push(
             Diagnostic::error(name.span, format!("`{}` is declared twice", name.value))
@@ -100,7 +119,9 @@ fn report_cycles(
     layer_of: &HashMap<&str, usize>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let stuck: Vec<usize> = (0..spec.layers.len()).filter(|&i| live[i] && !done[i]).collect();
+    let stuck: Vec<usize> = (0..spec.layers.len())
+        .filter(|&i| live[i] && !done[i])
+        .collect();
     let Some(&start) = stuck.first() else { return };
     // Walk backwards along stuck inputs until a layer repeats: that is a cycle.
     let mut path = vec![start];
@@ -114,7 +135,11 @@ fn report_cycles(
         let Some(next) = next else { return };
         if let Some(pos) = path.iter().position(|&p| p == next) {
             let cycle = &path[pos..];
-            let mut names: Vec<&str> = cycle.iter().rev().map(|&i| spec.layers[i].name.value.as_str()).collect();
+            let mut names: Vec<&str> = cycle
+                .iter()
+                .rev()
+                .map(|&i| spec.layers[i].name.value.as_str())
+                .collect();
             names.push(spec.layers[next].name.value.as_str());
             let mut d = Diagnostic::error(
                 spec.layers[next].name.span,
@@ -124,7 +149,9 @@ fn report_cycles(
             for &i in cycle.iter().filter(|&&i| i != next) {
                 d = d.with_secondary(spec.layers[i].name.span, "part of the cycle");
             }
-            diags.push(d.with_hint("a layer can only read inputs and layers that do not read it back"));
+            diags.push(
+                d.with_hint("a layer can only read inputs and layers that do not read it back"),
+            );
             return;
         }
         path.push(next);
@@ -133,14 +160,25 @@ fn report_cycles(
 }
 
 pub fn declared(spec: &Spec, name: &str) -> bool {
-    spec.inputs.iter().any(|i| i.name.value == name) || spec.layers.iter().any(|l| l.name.value == name)
+    spec.inputs.iter().any(|i| i.name.value == name)
+        || spec.layers.iter().any(|l| l.name.value == name)
 }
 
 /// "unknown input `sginal`", with the closest declared name.
 pub fn unknown_name(spec: &Spec, name: &Ident, role: &str) -> Diagnostic {
-    let names = spec.inputs.iter().map(|i| i.name.value.as_str()).chain(spec.layers.iter().map(|l| l.name.value.as_str()));
-    let d = Diagnostic::error(name.span, format!("unknown {role} `{}`: no input or layer has this name", name.value))
-        .with_label("not declared");
+    let names = spec
+        .inputs
+        .iter()
+        .map(|i| i.name.value.as_str())
+        .chain(spec.layers.iter().map(|l| l.name.value.as_str()));
+    let d = Diagnostic::error(
+        name.span,
+        format!(
+            "unknown {role} `{}`: no input or layer has this name",
+            name.value
+        ),
+    )
+    .with_label("not declared");
     match crate::diagnostic::suggest(&name.value, names) {
         Some(best) => d.with_hint(format!("did you mean `{best}`?")),
         None => d.with_hint("declare it with `input NAME (shape) = ...` or `layer NAME = op(...)`"),

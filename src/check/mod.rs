@@ -31,19 +31,27 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { base_dir: PathBuf::from("."), max_memory: DEFAULT_MAX_MEMORY }
+        Options {
+            base_dir: PathBuf::from("."),
+            max_memory: DEFAULT_MAX_MEMORY,
+        }
     }
 }
 
 pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let mut budget = Budget { limit: options.max_memory, used: 0 };
+    let mut budget = Budget {
+        limit: options.max_memory,
+        used: 0,
+    };
     let order = graph::order(spec, &mut diags);
     let mut values: Vec<Option<Value>> = Vec::new();
     let mut index_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for node in &order {
         let value = match *node {
-            graph::Node::Input(i) => values::input(&spec.inputs[i], options, &mut budget, &mut diags),
+            graph::Node::Input(i) => {
+                values::input(&spec.inputs[i], options, &mut budget, &mut diags)
+            }
             graph::Node::Layer(i, ref inputs) => {
                 let decl = &spec.layers[i];
                 // A layer reads only values that checked; otherwise it is skipped silently.
@@ -54,7 +62,9 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
                         values.get(id)?.as_ref().map(|v| (id, v))
                     })
                     .collect();
-                resolved.and_then(|inputs| layers::layer(decl, &inputs, options, &mut budget, &mut diags))
+                resolved.and_then(|inputs| {
+                    layers::layer(decl, &inputs, options, &mut budget, &mut diags)
+                })
             }
         };
         if let Some(v) = &value {
@@ -66,12 +76,18 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
     let expects = expects(spec, &values, &index_of, &mut budget, &mut diags);
     if diags.iter().any(Diagnostic::is_error) || values.iter().any(Option::is_none) {
         if diags.is_empty() {
-            diags.push(Diagnostic::error_unlocated("the spec has problems that were not described (a bug in convc)"));
+            diags.push(Diagnostic::error_unlocated(
+                "the spec has problems that were not described (a bug in convc)",
+            ));
         }
         return Err(diags);
     }
     let values: Vec<Value> = values.into_iter().flatten().collect();
-    Ok(Model { values, outputs, expects })
+    Ok(Model {
+        values,
+        outputs,
+        expects,
+    })
 }
 
 /// Counts the bytes a run will need and refuses to go over the limit.
@@ -82,7 +98,13 @@ pub(crate) struct Budget {
 
 impl Budget {
     /// Reserves `elements` values of `bytes_each` for `what`, before they are allocated.
-    pub(crate) fn reserve(&mut self, elements: usize, bytes_each: u64, span: Span, what: &str) -> Result<(), Diagnostic> {
+    pub(crate) fn reserve(
+        &mut self,
+        elements: usize,
+        bytes_each: u64,
+        span: Span,
+        what: &str,
+    ) -> Result<(), Diagnostic> {
         let bytes = (elements as u64).checked_mul(bytes_each);
         match bytes.and_then(|b| self.used.checked_add(b)) {
             Some(total) if total <= self.limit => {
@@ -118,7 +140,11 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-fn outputs(spec: &Spec, index_of: &std::collections::HashMap<String, usize>, diags: &mut Vec<Diagnostic>) -> Vec<usize> {
+fn outputs(
+    spec: &Spec,
+    index_of: &std::collections::HashMap<String, usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
     let mut out = Vec::new();
     match &spec.outputs {
         Some(names) => {
@@ -147,7 +173,9 @@ fn outputs(spec: &Spec, index_of: &std::collections::HashMap<String, usize>, dia
     if out.is_empty() && diags.is_empty() && spec.inputs.is_empty() {
         diags.push(
             Diagnostic::error(Span::default(), "the spec declares no inputs and no layers")
-                .with_hint("start with an input, e.g. `input signal (1, 8, 1) = [0 0 0 1 1 0 0 0]`"),
+                .with_hint(
+                    "start with an input, e.g. `input signal (1, 8, 1) = [0 0 0 1 1 0 0 0]`",
+                ),
         );
     }
     out
@@ -168,18 +196,36 @@ fn expects(
             }
             continue;
         };
-        let Some(Some(value)) = values.get(id) else { continue };
+        let Some(Some(value)) = values.get(id) else {
+            continue;
+        };
         let within = match &expect.within {
             None => Tolerance::Default,
             Some(w) if w.value >= 0.0 && w.value.is_finite() => Tolerance::Absolute(w.value as f32),
             Some(w) => {
-                diags.push(Diagnostic::error(w.span, "a tolerance must be a finite number of 0 or more"));
+                diags.push(Diagnostic::error(
+                    w.span,
+                    "a tolerance must be a finite number of 0 or more",
+                ));
                 continue;
             }
         };
         let what = format!("the expected value of `{}`", value.name);
-        if let Some(expected) = values::tensor(&expect.tensor, &value.shape, tensor::Role::Data, &what, None, budget, diags) {
-            out.push(Expect { value: id, expected, within, span: expect.span });
+        if let Some(expected) = values::tensor(
+            &expect.tensor,
+            &value.shape,
+            tensor::Role::Data,
+            &what,
+            None,
+            budget,
+            diags,
+        ) {
+            out.push(Expect {
+                value: id,
+                expected,
+                within,
+                span: expect.span,
+            });
         }
     }
     out

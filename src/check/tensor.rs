@@ -34,13 +34,20 @@ pub struct Layout {
 pub fn layout(rank: usize, role: Role) -> Layout {
     // The spatial axes, and the label axes around them.
     let (spatial, mut label_axes): (std::ops::Range<usize>, Vec<(LabelAxis, usize)>) = match role {
-        Role::Data if rank >= 3 => (1..rank - 1, vec![(LabelAxis::Batch, 0), (LabelAxis::Channel, rank - 1)]),
+        Role::Data if rank >= 3 => (
+            1..rank - 1,
+            vec![(LabelAxis::Batch, 0), (LabelAxis::Channel, rank - 1)],
+        ),
         // (batch, channels): each batch's channels form a row.
         Role::Data if rank == 2 => (1..2, vec![(LabelAxis::Batch, 0)]),
         Role::Data | Role::Bias => (0..rank, vec![]),
-        Role::Kernel if rank >= 3 => {
-            (0..rank - 2, vec![(LabelAxis::Channel, rank - 2), (LabelAxis::Filter, rank - 1)])
-        }
+        Role::Kernel if rank >= 3 => (
+            0..rank - 2,
+            vec![
+                (LabelAxis::Channel, rank - 2),
+                (LabelAxis::Filter, rank - 1),
+            ],
+        ),
         Role::Filter if rank >= 2 => (0..rank - 1, vec![(LabelAxis::Channel, rank - 1)]),
         Role::Kernel | Role::Filter => (0..rank, vec![]),
     };
@@ -51,7 +58,10 @@ pub fn layout(rank: usize, role: Role) -> Layout {
         label_axes.push((LabelAxis::Depth, depth_axis));
     }
     label_axes.sort_by_key(|&(_, axis)| axis);
-    Layout { grid_axes: (grid_start..spatial.end).collect(), label_axes }
+    Layout {
+        grid_axes: (grid_start..spatial.end).collect(),
+        label_axes,
+    }
 }
 
 /// `(1, 8, 1)`.
@@ -79,7 +89,10 @@ pub fn assemble(
     what: &str,
 ) -> Result<Vec<f64>, Vec<Diagnostic>> {
     let Some(len) = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
-        return Err(vec![Diagnostic::error(value.span, format!("{what} has too many elements to hold"))]);
+        return Err(vec![Diagnostic::error(
+            value.span,
+            format!("{what} has too many elements to hold"),
+        )]);
     };
     match &value.value {
         TensorValue::Numbers(grid) => numbers(grid, shape, len, what).map_err(|d| vec![d]),
@@ -87,14 +100,21 @@ pub fn assemble(
         TensorValue::Builtin(b) => {
             let layout = layout(shape.len(), role);
             let filter = filters::builtin(&b.name.value, &values(&b.args)).map_err(|m| {
-                vec![Diagnostic::error(b.span, m).with_suggestion(&b.name.value, filters::NAMES.iter().copied())]
+                vec![Diagnostic::error(b.span, m)
+                    .with_suggestion(&b.name.value, filters::NAMES.iter().copied())]
             })?;
             let labels_are_unit = layout.label_axes.iter().all(|&(_, axis)| shape[axis] == 1);
             let grid_shape: Vec<usize> = layout.grid_axes.iter().map(|&a| shape[a]).collect();
             if labels_are_unit && grid_shape == [filter.rows, filter.cols] {
                 Ok(filter.data)
             } else {
-                Err(vec![builtin_mismatch(b.span, &b.name.value, &filter, shape, what)])
+                Err(vec![builtin_mismatch(
+                    b.span,
+                    &b.name.value,
+                    &filter,
+                    shape,
+                    what,
+                )])
             }
         }
         TensorValue::Grids(grids) => place_grids(grids, shape, len, role, what),
@@ -109,7 +129,13 @@ fn values(args: &[Spanned<f64>]) -> Vec<f64> {
     args.iter().map(|a| a.value).collect()
 }
 
-fn builtin_mismatch(span: Span, name: &str, filter: &filters::Filter2d, shape: &[usize], what: &str) -> Diagnostic {
+fn builtin_mismatch(
+    span: Span,
+    name: &str,
+    filter: &filters::Filter2d,
+    shape: &[usize],
+    what: &str,
+) -> Diagnostic {
     Diagnostic::error(
         span,
         format!("`{name}` is a {}x{} filter, but {what} has shape {}", filter.rows, filter.cols, shape_text(shape)),
@@ -133,19 +159,27 @@ fn numbers(grid: &Grid, shape: &[usize], len: usize, what: &str) -> Result<Vec<f
             ),
         )
         .with_label(format!("{count} values"))
-        .with_hint(format!("write {len} values in row-major order, or change the shape")));
+        .with_hint(format!(
+            "write {len} values in row-major order, or change the shape"
+        )));
     }
     Ok(grid.values().collect())
 }
 
 fn check_rows(grid: &Grid) -> Result<(), Diagnostic> {
-    let Some(first) = grid.rows.first() else { return Ok(()) };
+    let Some(first) = grid.rows.first() else {
+        return Ok(());
+    };
     let width = first.value.len();
     for (i, row) in grid.rows.iter().enumerate().skip(1) {
         if row.value.len() != width {
             return Err(Diagnostic::error(
                 row.span,
-                format!("row {} has {} values, but the first row has {width}", i + 1, row.value.len()),
+                format!(
+                    "row {} has {} values, but the first row has {width}",
+                    i + 1,
+                    row.value.len()
+                ),
             )
             .with_label(format!("{} values", row.value.len()))
             .with_secondary(first.span, format!("{width} values"))
@@ -172,7 +206,9 @@ fn place_grids(
     let mut diags = Vec::new();
     let mut seen: HashMap<Vec<usize>, Span> = HashMap::new();
     for grid in grids {
-        let Some(index) = label_index(grid, shape, &layout, what, &mut diags) else { continue };
+        let Some(index) = label_index(grid, shape, &layout, what, &mut diags) else {
+            continue;
+        };
         if let Some(first) = seen.get(&index) {
             diags.push(
                 Diagnostic::error(grid.span, format!("this grid of {what} is given twice"))
@@ -181,8 +217,15 @@ fn place_grids(
             continue;
         }
         seen.insert(index.clone(), grid.span);
-        let Some(values) = grid_values(&grid.value, &grid_shape, what, &mut diags) else { continue };
-        let base: usize = layout.label_axes.iter().zip(&index).map(|(&(_, axis), &i)| i * strides[axis]).sum();
+        let Some(values) = grid_values(&grid.value, &grid_shape, what, &mut diags) else {
+            continue;
+        };
+        let base: usize = layout
+            .label_axes
+            .iter()
+            .zip(&index)
+            .map(|(&(_, axis), &i)| i * strides[axis])
+            .sum();
         for (k, v) in values.into_iter().enumerate() {
             // k runs over the grid row-major: split it into the grid axes' indices.
             let mut rest = k;
@@ -195,16 +238,30 @@ fn place_grids(
         }
     }
     if diags.is_empty() {
-        let expected: usize = layout.label_axes.iter().map(|&(_, axis)| shape[axis]).product();
+        let expected: usize = layout
+            .label_axes
+            .iter()
+            .map(|&(_, axis)| shape[axis])
+            .product();
         if seen.len() < expected {
             let missing = first_missing(&layout, shape, &seen);
-            let span = grids.first().map_or(Span::default(), |g| g.span).join(grids.last().map_or(Span::default(), |g| g.span));
+            let span = grids
+                .first()
+                .map_or(Span::default(), |g| g.span)
+                .join(grids.last().map_or(Span::default(), |g| g.span));
             diags.push(
                 Diagnostic::error(
                     span,
-                    format!("{what} needs {expected} grids but {} are given; `{missing}` is missing", seen.len()),
+                    format!(
+                        "{what} needs {expected} grids but {} are given; `{missing}` is missing",
+                        seen.len()
+                    ),
                 )
-                .with_hint(format!("shape {} has one grid per {}", shape_text(shape), label_words(&layout))),
+                .with_hint(format!(
+                    "shape {} has one grid per {}",
+                    shape_text(shape),
+                    label_words(&layout)
+                )),
             );
         }
     }
@@ -235,7 +292,11 @@ fn label_index(
     let mut index: Vec<Option<usize>> = vec![None; layout.label_axes.len()];
     let mut ok = true;
     for label in &grid.labels {
-        let Some(pos) = layout.label_axes.iter().position(|(a, _)| *a == label.axis.value) else {
+        let Some(pos) = layout
+            .label_axes
+            .iter()
+            .position(|(a, _)| *a == label.axis.value)
+        else {
             diags.push(
                 Diagnostic::error(
                     label.axis.span,
@@ -248,7 +309,10 @@ fn label_index(
         };
         let size = shape[layout.label_axes[pos].1];
         if index[pos].is_some() {
-            diags.push(Diagnostic::error(label.axis.span, format!("`{}` is labelled twice", label.axis.value.keyword())));
+            diags.push(Diagnostic::error(
+                label.axis.span,
+                format!("`{}` is labelled twice", label.axis.value.keyword()),
+            ));
             ok = false;
         } else if label.index.value >= size as u64 {
             diags.push(
@@ -278,8 +342,16 @@ fn label_index(
             None if shape[axis] == 1 => out.push(0),
             None => {
                 diags.push(
-                    Diagnostic::error(grid.span, format!("this grid needs a `{}` label", axis_word.keyword()))
-                        .with_hint(format!("{what} has {} {}s: write e.g. `{} 0: [...]`", shape[axis], axis_word.keyword(), axis_word.keyword())),
+                    Diagnostic::error(
+                        grid.span,
+                        format!("this grid needs a `{}` label", axis_word.keyword()),
+                    )
+                    .with_hint(format!(
+                        "{what} has {} {}s: write e.g. `{} 0: [...]`",
+                        shape[axis],
+                        axis_word.keyword(),
+                        axis_word.keyword()
+                    )),
                 );
                 ok = false;
             }
@@ -289,20 +361,37 @@ fn label_index(
 }
 
 /// The values of one grid, checked against the grid's shape.
-fn grid_values(value: &GridValue, grid_shape: &[usize], what: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<f64>> {
+fn grid_values(
+    value: &GridValue,
+    grid_shape: &[usize],
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<f64>> {
     let len: usize = grid_shape.iter().product();
     match value {
         GridValue::Builtin(b) => match filters::builtin(&b.name.value, &values(&b.args)) {
             Ok(f) if grid_shape == [f.rows, f.cols] => Some(f.data),
             Ok(f) => {
                 diags.push(
-                    Diagnostic::error(b.span, format!("`{}` is a {}x{} filter, but the grids of {what} are {}", b.name.value, f.rows, f.cols, product_text(grid_shape)))
-                        .with_label(format!("{}x{} filter", f.rows, f.cols)),
+                    Diagnostic::error(
+                        b.span,
+                        format!(
+                            "`{}` is a {}x{} filter, but the grids of {what} are {}",
+                            b.name.value,
+                            f.rows,
+                            f.cols,
+                            product_text(grid_shape)
+                        ),
+                    )
+                    .with_label(format!("{}x{} filter", f.rows, f.cols)),
                 );
                 None
             }
             Err(m) => {
-                diags.push(Diagnostic::error(b.span, m).with_suggestion(&b.name.value, filters::NAMES.iter().copied()));
+                diags.push(
+                    Diagnostic::error(b.span, m)
+                        .with_suggestion(&b.name.value, filters::NAMES.iter().copied()),
+                );
                 None
             }
         },
@@ -322,14 +411,22 @@ fn grid_values(value: &GridValue, grid_shape: &[usize], what: &str, diags: &mut 
             if rows_ok {
                 return Some(grid.values().collect());
             }
-            let written = format!("{} row{} of {}", grid.rows.len(), if grid.rows.len() == 1 { "" } else { "s" }, grid.rows.first().map_or(0, |r| r.value.len()));
+            let written = format!(
+                "{} row{} of {}",
+                grid.rows.len(),
+                if grid.rows.len() == 1 { "" } else { "s" },
+                grid.rows.first().map_or(0, |r| r.value.len())
+            );
             let needed = match grid_shape {
                 [rows, cols] => format!("{rows} rows of {cols}"),
                 _ => format!("{len} values"),
             };
             diags.push(
-                Diagnostic::error(grid.span, format!("this grid of {what} has {written}, but it needs {needed}"))
-                    .with_label(written),
+                Diagnostic::error(
+                    grid.span,
+                    format!("this grid of {what} has {written}, but it needs {needed}"),
+                )
+                .with_label(written),
             );
             None
         }
@@ -337,7 +434,11 @@ fn grid_values(value: &GridValue, grid_shape: &[usize], what: &str, diags: &mut 
 }
 
 fn first_missing(layout: &Layout, shape: &[usize], seen: &HashMap<Vec<usize>, Span>) -> String {
-    let sizes: Vec<usize> = layout.label_axes.iter().map(|&(_, axis)| shape[axis]).collect();
+    let sizes: Vec<usize> = layout
+        .label_axes
+        .iter()
+        .map(|&(_, axis)| shape[axis])
+        .collect();
     let mut index = vec![0usize; sizes.len()];
     loop {
         if !seen.contains_key(&index) {
@@ -376,12 +477,21 @@ mod tests {
     }
 
     fn grid(rows: &[&[f64]]) -> Grid {
-        Grid { rows: rows.iter().map(|r| sp(r.to_vec())).collect(), span: Span::default() }
+        Grid {
+            rows: rows.iter().map(|r| sp(r.to_vec())).collect(),
+            span: Span::default(),
+        }
     }
 
     fn labelled(labels: &[(LabelAxis, u64)], rows: &[&[f64]]) -> LabelledGrid {
         LabelledGrid {
-            labels: labels.iter().map(|&(a, i)| GridLabel { axis: sp(a), index: sp(i) }).collect(),
+            labels: labels
+                .iter()
+                .map(|&(a, i)| GridLabel {
+                    axis: sp(a),
+                    index: sp(i),
+                })
+                .collect(),
             value: GridValue::Numbers(grid(rows)),
             span: Span::default(),
         }
@@ -392,7 +502,10 @@ mod tests {
         // 2-D data (b, h, w, c): grid over h, w.
         assert_eq!(
             layout(4, Role::Data),
-            Layout { grid_axes: vec![1, 2], label_axes: vec![(LabelAxis::Batch, 0), (LabelAxis::Channel, 3)] }
+            Layout {
+                grid_axes: vec![1, 2],
+                label_axes: vec![(LabelAxis::Batch, 0), (LabelAxis::Channel, 3)]
+            }
         );
         // 3-D data (b, d, h, w, c).
         assert_eq!(layout(5, Role::Data).label_axes[1], (LabelAxis::Depth, 1));
@@ -401,12 +514,18 @@ mod tests {
         // 2-D kernel (kh, kw, cin, f).
         assert_eq!(
             layout(4, Role::Kernel),
-            Layout { grid_axes: vec![0, 1], label_axes: vec![(LabelAxis::Channel, 2), (LabelAxis::Filter, 3)] }
+            Layout {
+                grid_axes: vec![0, 1],
+                label_axes: vec![(LabelAxis::Channel, 2), (LabelAxis::Filter, 3)]
+            }
         );
         // 3-D filter (kd, kh, kw, cin).
         assert_eq!(
             layout(4, Role::Filter),
-            Layout { grid_axes: vec![1, 2], label_axes: vec![(LabelAxis::Depth, 0), (LabelAxis::Channel, 3)] }
+            Layout {
+                grid_axes: vec![1, 2],
+                label_axes: vec![(LabelAxis::Depth, 0), (LabelAxis::Channel, 3)]
+            }
         );
     }
 
@@ -423,9 +542,16 @@ mod tests {
 
     #[test]
     fn missing_and_duplicate_grids_are_reported() {
-        let value = sp(TensorValue::Grids(vec![labelled(&[(LabelAxis::Channel, 0)], &[&[1.0, 2.0]])]));
+        let value = sp(TensorValue::Grids(vec![labelled(
+            &[(LabelAxis::Channel, 0)],
+            &[&[1.0, 2.0]],
+        )]));
         let err = assemble(&value, &[1, 2, 2], Role::Data, "the input").unwrap_err();
-        assert!(err[0].message.contains("`channel 1` is missing"), "{:?}", err);
+        assert!(
+            err[0].message.contains("`channel 1` is missing"),
+            "{:?}",
+            err
+        );
         let value = sp(TensorValue::Grids(vec![
             labelled(&[(LabelAxis::Channel, 0)], &[&[1.0, 2.0]]),
             labelled(&[(LabelAxis::Channel, 0)], &[&[1.0, 2.0]]),
@@ -438,7 +564,10 @@ mod tests {
     fn numbers_must_match_the_shape() {
         let value = sp(TensorValue::Numbers(grid(&[&[0.0, 1.0]])));
         let err = assemble(&value, &[1, 8, 1], Role::Data, "the input").unwrap_err();
-        assert_eq!(err[0].message, "the input has 2 values, but shape (1, 8, 1) needs 8 (1x8x1)");
+        assert_eq!(
+            err[0].message,
+            "the input has 2 values, but shape (1, 8, 1) needs 8 (1x8x1)"
+        );
         let value = sp(TensorValue::Numbers(grid(&[&[0.0, 1.0], &[1.0]])));
         let err = assemble(&value, &[3], Role::Bias, "the bias").unwrap_err();
         assert!(err[0].message.contains("row 2 has 1 values"), "{:?}", err);

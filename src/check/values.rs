@@ -10,11 +10,18 @@ use crate::ir::{Tensor, Value, ValueKind};
 /// The largest rank convc handles: a 3-D input `(batch, depth, rows, cols, channels)`.
 pub const MAX_RANK: usize = 5;
 
-pub fn input(decl: &InputDecl, options: &Options, budget: &mut Budget, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+pub fn input(
+    decl: &InputDecl,
+    options: &Options,
+    budget: &mut Budget,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
     let what = format!("input `{}`", decl.name.value);
     let shape = match (&decl.tensor.shape, &decl.tensor.value.value) {
         (Some(shape), _) => declared_shape(shape, &what, diags)?,
-        (None, TensorValue::Npy(path)) => npy::peek_shape(&options.base_dir, path).map_err(|d| diags.push(d)).ok()?,
+        (None, TensorValue::Npy(path)) => npy::peek_shape(&options.base_dir, path)
+            .map_err(|d| diags.push(d))
+            .ok()?,
         (None, _) => {
             diags.push(
                 Diagnostic::error(decl.name.span, format!("{what} needs a shape"))
@@ -28,19 +35,39 @@ pub fn input(decl: &InputDecl, options: &Options, budget: &mut Budget, diags: &m
         }
     };
     if shape.is_empty() || shape.len() > MAX_RANK {
-        let span = decl.tensor.shape.as_ref().map_or(decl.name.span, |s| s.span);
+        let span = decl
+            .tensor
+            .shape
+            .as_ref()
+            .map_or(decl.name.span, |s| s.span);
         diags.push(
             Diagnostic::error(span, format!("{what} has rank {}, but inputs have 1 to {MAX_RANK} axes", shape.len()))
                 .with_hint("1-D data is (batch, length, channels), 2-D (batch, rows, cols, channels), 3-D (batch, depth, rows, cols, channels)"),
         );
         return None;
     }
-    let tensor = tensor(&decl.tensor, &shape, Role::Data, &what, Some(options), budget, diags)?;
-    Some(Value { name: decl.name.value.clone(), shape, kind: ValueKind::Input(tensor) })
+    let tensor = tensor(
+        &decl.tensor,
+        &shape,
+        Role::Data,
+        &what,
+        Some(options),
+        budget,
+        diags,
+    )?;
+    Some(Value {
+        name: decl.name.value.clone(),
+        shape,
+        kind: ValueKind::Input(tensor),
+    })
 }
 
 /// A written shape as sizes: every dimension at least 1, the element count representable.
-pub fn declared_shape(shape: &Spanned<Vec<u64>>, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<usize>> {
+pub fn declared_shape(
+    shape: &Spanned<Vec<u64>>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<usize>> {
     let mut out = Vec::with_capacity(shape.value.len());
     for &d in &shape.value {
         if d == 0 {
@@ -52,15 +79,24 @@ pub fn declared_shape(shape: &Spanned<Vec<u64>>, what: &str, diags: &mut Vec<Dia
             return None;
         }
         let Ok(d) = usize::try_from(d) else {
-            diags.push(Diagnostic::error(shape.span, format!("{what} has a dimension too large for this machine")));
+            diags.push(Diagnostic::error(
+                shape.span,
+                format!("{what} has a dimension too large for this machine"),
+            ));
             return None;
         };
         out.push(d);
     }
     if element_count(&out).is_none() {
         diags.push(
-            Diagnostic::error(shape.span, format!("{what}'s shape {} has more elements than can be counted", shape_text(&out)))
-                .with_label("the product of these sizes overflows"),
+            Diagnostic::error(
+                shape.span,
+                format!(
+                    "{what}'s shape {} has more elements than can be counted",
+                    shape_text(&out)
+                ),
+            )
+            .with_label("the product of these sizes overflows"),
         );
         return None;
     }
@@ -89,7 +125,11 @@ pub fn tensor(
             diags.push(
                 Diagnostic::error(
                     declared.span,
-                    format!("{what} is declared with shape ({}), but it must have shape {}", declared_text.join(", "), shape_text(shape)),
+                    format!(
+                        "{what} is declared with shape ({}), but it must have shape {}",
+                        declared_text.join(", "),
+                        shape_text(shape)
+                    ),
                 )
                 .with_label(format!("should be {}", shape_text(shape))),
             );
@@ -97,7 +137,10 @@ pub fn tensor(
         }
     }
     let Some(len) = element_count(shape) else {
-        diags.push(Diagnostic::error(lit.value.span, format!("{what} has more elements than can be counted")));
+        diags.push(Diagnostic::error(
+            lit.value.span,
+            format!("{what} has more elements than can be counted"),
+        ));
         return None;
     };
     if let Err(d) = budget.reserve(len, 4, lit.value.span, what) {
@@ -110,9 +153,12 @@ pub fn tensor(
             let names = init::NAMES.iter().copied();
             if !init::NAMES.contains(&i.name.value.as_str()) {
                 diags.push(
-                    Diagnostic::error(i.name.span, format!("unknown initializer `{}`", i.name.value))
-                        .with_label("not an initializer")
-                        .with_suggestion(&i.name.value, names),
+                    Diagnostic::error(
+                        i.name.span,
+                        format!("unknown initializer `{}`", i.name.value),
+                    )
+                    .with_label("not an initializer")
+                    .with_suggestion(&i.name.value, names),
                 );
                 return None;
             }
@@ -126,15 +172,25 @@ pub fn tensor(
         }
         TensorValue::Npy(path) => {
             let Some(options) = options else {
-                diags.push(Diagnostic::error(path.span, format!("{what} cannot be read from a file")));
+                diags.push(Diagnostic::error(
+                    path.span,
+                    format!("{what} cannot be read from a file"),
+                ));
                 return None;
             };
-            let (file_shape, data) = npy::load(&options.base_dir, path, budget.limit).map_err(|d| diags.push(d)).ok()?;
+            let (file_shape, data) = npy::load(&options.base_dir, path, budget.limit)
+                .map_err(|d| diags.push(d))
+                .ok()?;
             if file_shape != shape {
                 diags.push(
                     Diagnostic::error(
                         path.span,
-                        format!("`{}` holds an array of shape {}, but {what} must have shape {}", path.value, shape_text(&file_shape), shape_text(shape)),
+                        format!(
+                            "`{}` holds an array of shape {}, but {what} must have shape {}",
+                            path.value,
+                            shape_text(&file_shape),
+                            shape_text(shape)
+                        ),
                     )
                     .with_label(format!("shape {}", shape_text(&file_shape))),
                 );
@@ -151,5 +207,8 @@ pub fn tensor(
             }
         },
     };
-    Some(Tensor { shape: shape.to_vec(), data })
+    Some(Tensor {
+        shape: shape.to_vec(),
+        data,
+    })
 }

@@ -24,3 +24,4 @@ pub mod pipeline;
 pub mod print;
 pub mod render;
 pub mod testing;
+pub mod jit;

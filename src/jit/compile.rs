@@ -1,0 +1,232 @@
+//! `jit::compile`: every layer lowered, emitted and compiled into one module, finalized once.
+
+use super::activation::{self, HELPER_SYMBOL};
+use super::emit::conv::{pack_weights, ConvKernel};
+use super::emit::{elementwise, pool, Emitter, PTR};
+use super::lower::{lower_conv, segments};
+use super::runtime::{CodeMemory, Compiled, LayerFn};
+use super::{host, JitError, LayerReport, Options};
+use crate::ir::{Layer, Model, Op, PaddingMode, ValueKind};
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, UserFuncName, Value};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{DataDescription, FuncId, Linkage, Module};
+use std::time::Instant;
+
+fn cranelift_error(e: impl std::fmt::Display) -> JitError {
+    JitError::Cranelift(e.to_string())
+}
+
+/// Compiles every layer of `model` into one JIT module.
+pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
+    let start = Instant::now();
+    let (isa, has_fma) = host::isa(options)?;
+    // From here on the module's memory is freed on every path, errors included.
+    let mut memory = CodeMemory::new(host::module(isa));
+    let module = memory.module_mut();
+    let helper = declare_helper(module)?;
+    let frontend_config = module.target_config();
+    let mut ctx = module.make_context();
+    let mut builder_ctx = FunctionBuilderContext::new();
+    let mut functions = Vec::new();
+    let mut reports = Vec::new();
+    for (id, value) in model.values.iter().enumerate() {
+        let ValueKind::Layer(layer) = &value.kind else {
+            continue;
+        };
+        let layer_start = Instant::now();
+        let func_id = module
+            .declare_function(
+                &format!("layer{id}"),
+                Linkage::Local,
+                &layer_signature(module),
+            )
+            .map_err(cranelift_error)?;
+        ctx.func.signature = layer_signature(module);
+        ctx.func.name = UserFuncName::user(0, id as u32);
+        let kernel = {
+            let helper_ref = module.declare_func_in_func(helper, &mut ctx.func);
+            let mut fb = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
+            let entry = fb.create_block();
+            fb.append_block_params_for_function_params(entry);
+            fb.switch_to_block(entry);
+            fb.seal_block(entry);
+            let params = fb.block_params(entry).to_vec();
+            let mut e = Emitter { b: fb, has_fma };
+            let inputs: Vec<Value> = (0..layer.inputs.len())
+                .map(|i| {
+                    e.b.ins()
+                        .load(PTR, MemFlagsData::trusted(), params[0], (i * 8) as i32)
+                })
+                .collect();
+            let kernel = emit_layer(
+                &mut e, module, model, id, layer, &inputs, params[1], helper_ref,
+            )?;
+            e.b.ins().return_(&[]);
+            e.b.finalize(frontend_config);
+            kernel
+        };
+        module
+            .define_function(func_id, &mut ctx)
+            .map_err(|e| JitError::Cranelift(format!("{e:?}")))?;
+        let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        module.clear_context(&mut ctx);
+        functions.push((id, func_id));
+        reports.push(LayerReport {
+            name: value.name.clone(),
+            op: layer.op_name.clone(),
+            compile_time: layer_start.elapsed(),
+            kernel,
+            code_bytes,
+        });
+    }
+    let finalize_start = Instant::now();
+    module.finalize_definitions().map_err(cranelift_error)?;
+    let layers = functions
+        .into_iter()
+        .map(|(id, func_id)| {
+            let address = module.get_finalized_function(func_id);
+            // SAFETY: the function was defined with `layer_signature`, which is this type.
+            let function: LayerFn = unsafe { std::mem::transmute(address) };
+            (id, function)
+        })
+        .collect();
+    let finalize_time = finalize_start.elapsed();
+    Ok(Compiled::new(
+        memory,
+        model,
+        layers,
+        reports,
+        finalize_time,
+        start.elapsed(),
+    ))
+}
+
+/// `fn(inputs: *const *const f32, output: *mut f32)`.
+fn layer_signature(module: &JITModule) -> cranelift_codegen::ir::Signature {
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(PTR));
+    sig.params.push(AbiParam::new(PTR));
+    sig
+}
+
+/// `convc_jit_activate(code: u32, data: *mut f32, len: usize, channels: usize)`.
+fn declare_helper(module: &mut JITModule) -> Result<FuncId, JitError> {
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(types::I32));
+    for _ in 0..3 {
+        sig.params.push(AbiParam::new(PTR));
+    }
+    module
+        .declare_function(HELPER_SYMBOL, Linkage::Import, &sig)
+        .map_err(cranelift_error)
+}
+
+/// Read-only data in the module (packed weights, biases), 16-byte aligned.
+fn define_floats(
+    module: &mut JITModule,
+    values: &[f32],
+) -> Result<cranelift_module::DataId, JitError> {
+    let id = module
+        .declare_anonymous_data(false, false)
+        .map_err(cranelift_error)?;
+    let mut data = DataDescription::new();
+    let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    // An empty object would still need an address; one zero float keeps it valid.
+    data.define(if bytes.is_empty() { vec![0; 4] } else { bytes }.into_boxed_slice());
+    data.set_align(16);
+    module.define_data(id, &data).map_err(cranelift_error)?;
+    Ok(id)
+}
+
+/// Emits one layer's body; returns a description of the kernel.
+#[allow(clippy::too_many_arguments)]
+fn emit_layer(
+    e: &mut Emitter,
+    module: &mut JITModule,
+    model: &Model,
+    id: usize,
+    layer: &Layer,
+    inputs: &[Value],
+    output: Value,
+    helper: cranelift_codegen::ir::FuncRef,
+) -> Result<String, JitError> {
+    let out_shape = &model.values[id].shape;
+    let in_shape = &model.values[layer.inputs[0]].shape;
+    let out_len: usize = out_shape.iter().product();
+    let out_channels = out_shape.last().copied().unwrap_or(1);
+    let batch = in_shape[0];
+    let call_helper = |e: &mut Emitter, act| {
+        let code =
+            e.b.ins()
+                .iconst(types::I32, i64::from(activation::code(act)));
+        let len = e.b.ins().iconst(PTR, out_len as i64);
+        let channels = e.b.ins().iconst(PTR, out_channels as i64);
+        e.b.ins().call(helper, &[code, output, len, channels]);
+    };
+    let mut data_address = |e: &mut Emitter, values: &[f32]| -> Result<Value, JitError> {
+        let data = define_floats(module, values)?;
+        let gv = module.declare_data_in_func(data, e.b.func);
+        Ok(e.b.ins().symbol_value(PTR, gv))
+    };
+    let kernel = match &layer.op {
+        Op::Conv(conv) => {
+            let nest = lower_conv(conv, batch)?;
+            let weights = data_address(e, &pack_weights(conv, &nest))?;
+            let bias = match &conv.bias {
+                Some(b) => Some(data_address(e, b)?),
+                None => None,
+            };
+            ConvKernel {
+                conv,
+                nest: &nest,
+                weights,
+                bias,
+            }
+            .emit(e, inputs[0], output);
+            if !activation::is_inline(conv.activation) {
+                call_helper(e, conv.activation);
+            }
+            format!(
+                "{:?} conv, {} pixels x {:?}",
+                nest.family, nest.pixels, nest.runs
+            )
+        }
+        Op::Pool(p) => {
+            let segs = p
+                .axes
+                .iter()
+                .map(|a| segments(a, PaddingMode::Zeros))
+                .collect::<Result<Vec<_>, _>>()?;
+            pool::pool(e, p, &segs, batch, out_channels, inputs[0], output);
+            format!("{:?} pool", p.kind)
+        }
+        Op::GlobalPool(g) => {
+            let cells: usize = in_shape[1..in_shape.len() - 1].iter().product();
+            pool::global_pool(e, g.kind, batch, cells, out_channels, inputs[0], output);
+            format!("global {:?} pool", g.kind)
+        }
+        Op::Activation(act) => {
+            elementwise::activation(e, *act, out_len, inputs[0], output);
+            if !activation::is_inline(*act) {
+                call_helper(e, *act);
+            }
+            format!("activation {}", act.name())
+        }
+        Op::Merge(kind) => {
+            elementwise::merge(e, *kind, out_len, inputs, output);
+            format!("merge {}", kind.name())
+        }
+        Op::Concatenate => {
+            let channels: Vec<usize> = layer
+                .inputs
+                .iter()
+                .map(|&i| model.values[i].shape.last().copied().unwrap_or(1))
+                .collect();
+            let positions = out_len / out_channels.max(1);
+            elementwise::concatenate(e, positions, &channels, inputs, output);
+            "concatenate".into()
+        }
+    };
+    Ok(kernel)
+}

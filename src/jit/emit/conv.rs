@@ -1,0 +1,273 @@
+//! Convolution kernels: register-blocked multiply-adds over a block of output pixels.
+//!
+//! Dense and grouped layers ([`ConvFamily::Broadcast`]) keep `pixels x vectors` accumulators
+//! in registers, reduce over the group's input channels in a runtime loop with the taps
+//! unrolled inside it, and multiply each input value (broadcast to a vector) by a vector of
+//! weights for neighbouring output channels. Weights are repacked at compile time so that a
+//! block streams them in order: `[group][block][tap][in_channel][block_width]`.
+//!
+//! Depthwise layers with multiplier 1 ([`ConvFamily::Channelwise`]) run vectors across
+//! channels instead: lane `c` reads input channel `c` and its own weight, and the Keras
+//! kernel `(k..., 1, C)` is already in the order they stream.
+
+use super::walk::{Pixel, Walk};
+use super::Emitter;
+use crate::ir::{Activation, Conv};
+use crate::jit::activation::emit_inline;
+use crate::jit::lower::{BlockRun, ConvFamily, LoopNest};
+use cranelift_codegen::ir::{types, InstBuilder, Value};
+
+/// The weights in the order the kernel streams them.
+pub fn pack_weights(conv: &Conv, nest: &LoopNest) -> Vec<f32> {
+    if nest.family == ConvFamily::Channelwise {
+        return conv.kernel.clone();
+    }
+    let taps: usize = conv.axes.iter().map(|a| a.kernel).product();
+    let cpg = conv.channels_per_group();
+    let fpg = conv.filters_per_group();
+    let mut packed = Vec::with_capacity(conv.kernel.len());
+    for g in 0..conv.groups {
+        let mut first = g * fpg;
+        for run in &nest.runs {
+            for _ in 0..run.count {
+                for t in 0..taps {
+                    for ci in 0..cpg {
+                        let row = (t * cpg + ci) * conv.filters;
+                        packed.extend_from_slice(
+                            &conv.kernel[row + first..row + first + run.width()],
+                        );
+                    }
+                }
+                first += run.width();
+            }
+        }
+    }
+    packed
+}
+
+/// Everything the conv kernel reads besides the pointers of the block.
+pub struct ConvKernel<'c> {
+    pub conv: &'c Conv,
+    pub nest: &'c LoopNest,
+    pub weights: Value,
+    pub bias: Option<Value>,
+}
+
+impl ConvKernel<'_> {
+    pub fn emit(&self, e: &mut Emitter, input: Value, output: Value) {
+        let walk = Walk {
+            axes: &self.conv.axes,
+            segments: &self.nest.segments,
+            batch: self.nest.batch,
+            in_channels: self.conv.in_channels,
+            out_channels: self.conv.filters,
+            pixels: self.nest.pixels,
+        };
+        walk.emit(
+            e,
+            input,
+            output,
+            &mut |e, i, o, pixels| match self.nest.family {
+                ConvFamily::Broadcast => self.broadcast_groups(e, i, o, pixels),
+                ConvFamily::Channelwise => self.channelwise(e, i, o, pixels),
+            },
+        );
+    }
+
+    /// Pointer variables `(weights, output, bias)` for the runs of filter blocks; the runs
+    /// follow each other in memory, so the variables simply keep advancing.
+    fn broadcast_groups(&self, e: &mut Emitter, input: Value, output: Value, pixels: &[Pixel]) {
+        let conv = self.conv;
+        let taps: usize = conv.axes.iter().map(|a| a.kernel).product();
+        let cpg = conv.channels_per_group();
+        let fpg = conv.filters_per_group();
+        let group_weights = (taps * cpg * fpg) as i64;
+        let x_var = e.pointer_var(input);
+        let w_var = e.pointer_var(self.weights);
+        let o_var = e.pointer_var(output);
+        let bias_var = self.bias.map(|b| e.pointer_var(b));
+        let mut group_steps = vec![
+            (x_var, cpg as i64),
+            (w_var, group_weights),
+            (o_var, fpg as i64),
+        ];
+        group_steps.extend(bias_var.map(|v| (v, fpg as i64)));
+        e.counted_loop(conv.groups, &group_steps, |e| {
+            let x = e.b.use_var(x_var);
+            let w = e.b.use_var(w_var);
+            let o = e.b.use_var(o_var);
+            let bias = bias_var.map(|v| e.b.use_var(v));
+            let wr = e.pointer_var(w);
+            let or = e.pointer_var(o);
+            let br = bias.map(|b| e.pointer_var(b));
+            for run in &self.nest.runs {
+                let width = run.width() as i64;
+                let mut steps = vec![(wr, taps as i64 * cpg as i64 * width), (or, width)];
+                steps.extend(br.map(|v| (v, width)));
+                e.counted_loop(run.count, &steps, |e| {
+                    let w = e.b.use_var(wr);
+                    let o = e.b.use_var(or);
+                    let bias = br.map(|v| e.b.use_var(v));
+                    self.broadcast_block(e, run, x, w, o, bias, pixels, cpg);
+                });
+            }
+        });
+    }
+
+    /// One block: `pixels x run.vectors` accumulators, reduced over `cpg` input channels.
+    #[allow(clippy::too_many_arguments)]
+    fn broadcast_block(
+        &self,
+        e: &mut Emitter,
+        run: &BlockRun,
+        input: Value,
+        weights: Value,
+        output: Value,
+        bias: Option<Value>,
+        pixels: &[Pixel],
+        cpg: usize,
+    ) {
+        let ty = Emitter::vector_type(run.lanes);
+        let width = run.width() as i64;
+        let acc = self.init_accumulators(e, run, bias, pixels.len());
+        let taps: usize = self.conv.axes.iter().map(|a| a.kernel).product();
+        let x_var = e.pointer_var(input);
+        let w_var = e.pointer_var(weights);
+        e.counted_loop(cpg, &[(x_var, 1), (w_var, width)], |e| {
+            let x = e.b.use_var(x_var);
+            let w = e.b.use_var(w_var);
+            for t in 0..taps {
+                let users: Vec<(usize, i64)> = pixels
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(p, px)| {
+                        px.taps
+                            .iter()
+                            .find(|(ft, _)| *ft == t)
+                            .map(|&(_, off)| (p, off))
+                    })
+                    .collect();
+                if users.is_empty() {
+                    continue;
+                }
+                let wq: Vec<Value> = (0..run.vectors)
+                    .map(|q| e.load(ty, w, (t * cpg) as i64 * width + (q * run.lanes) as i64))
+                    .collect();
+                for (p, off) in users {
+                    let scalar = e.load(types::F32, x, off);
+                    let xb = if run.lanes == 4 {
+                        e.b.ins().splat(ty, scalar)
+                    } else {
+                        scalar
+                    };
+                    for (q, &wv) in wq.iter().enumerate() {
+                        let var = acc[p * run.vectors + q];
+                        let sum = e.b.use_var(var);
+                        let next = e.mul_add(xb, wv, sum);
+                        e.b.def_var(var, next);
+                    }
+                }
+            }
+        });
+        self.store(e, run, output, pixels, &acc);
+    }
+
+    /// Depthwise, multiplier 1: vectors across channels, each lane its own weight.
+    fn channelwise(&self, e: &mut Emitter, input: Value, output: Value, pixels: &[Pixel]) {
+        let channels = self.conv.filters as i64;
+        let x_var = e.pointer_var(input);
+        let w_var = e.pointer_var(self.weights);
+        let o_var = e.pointer_var(output);
+        let bias_var = self.bias.map(|b| e.pointer_var(b));
+        for run in &self.nest.runs {
+            let width = run.width() as i64;
+            let mut steps = vec![(x_var, width), (w_var, width), (o_var, width)];
+            steps.extend(bias_var.map(|v| (v, width)));
+            let ty = Emitter::vector_type(run.lanes);
+            e.counted_loop(run.count, &steps, |e| {
+                let x = e.b.use_var(x_var);
+                let w = e.b.use_var(w_var);
+                let o = e.b.use_var(o_var);
+                let bias = bias_var.map(|v| e.b.use_var(v));
+                let acc = self.init_accumulators(e, run, bias, pixels.len());
+                let taps: usize = self.conv.axes.iter().map(|a| a.kernel).product();
+                for t in 0..taps {
+                    let users: Vec<(usize, i64)> = pixels
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(p, px)| {
+                            px.taps
+                                .iter()
+                                .find(|(ft, _)| *ft == t)
+                                .map(|&(_, off)| (p, off))
+                        })
+                        .collect();
+                    if users.is_empty() {
+                        continue;
+                    }
+                    let wq: Vec<Value> = (0..run.vectors)
+                        .map(|q| e.load(ty, w, t as i64 * channels + (q * run.lanes) as i64))
+                        .collect();
+                    for (p, off) in users {
+                        for (q, &wv) in wq.iter().enumerate() {
+                            let xv = e.load(ty, x, off + (q * run.lanes) as i64);
+                            let var = acc[p * run.vectors + q];
+                            let sum = e.b.use_var(var);
+                            let next = e.mul_add(xv, wv, sum);
+                            e.b.def_var(var, next);
+                        }
+                    }
+                }
+                self.store(e, run, o, pixels, &acc);
+            });
+        }
+    }
+
+    /// One variable per accumulator (pixel-major), starting at the bias or zero.
+    fn init_accumulators(
+        &self,
+        e: &mut Emitter,
+        run: &BlockRun,
+        bias: Option<Value>,
+        pixels: usize,
+    ) -> Vec<cranelift_frontend::Variable> {
+        let ty = Emitter::vector_type(run.lanes);
+        let start: Vec<Value> = (0..run.vectors)
+            .map(|q| match bias {
+                Some(b) => e.load(ty, b, (q * run.lanes) as i64),
+                None => e.constant(run.lanes, 0.0),
+            })
+            .collect();
+        let mut vars = Vec::with_capacity(pixels * run.vectors);
+        for _ in 0..pixels {
+            for &value in &start {
+                let var = e.b.declare_var(ty);
+                e.b.def_var(var, value);
+                vars.push(var);
+            }
+        }
+        vars
+    }
+
+    /// Applies the activation where it is cheap enough to inline, and stores.
+    fn store(
+        &self,
+        e: &mut Emitter,
+        run: &BlockRun,
+        output: Value,
+        pixels: &[Pixel],
+        acc: &[cranelift_frontend::Variable],
+    ) {
+        for (p, pixel) in pixels.iter().enumerate() {
+            for q in 0..run.vectors {
+                let sum = e.b.use_var(acc[p * run.vectors + q]);
+                let value = emit_inline(e, self.activation(), sum, run.lanes);
+                e.store(value, output, pixel.out_offset + (q * run.lanes) as i64);
+            }
+        }
+    }
+
+    fn activation(&self) -> Activation {
+        self.conv.activation
+    }
+}

@@ -1,0 +1,184 @@
+//! The batch and spatial loops of a sliding-window layer, with loop partitioning.
+//!
+//! Every axis is a list of [`Segment`]s: interior stretches become runtime loops whose taps
+//! need no checks, border positions become straight-line code with their taps resolved at
+//! compile time (padded taps are simply absent, or redirected by the border mode). The
+//! innermost axis's interior is cut into blocks of `pixels` output positions, plus a tail
+//! block of its own. For each block, [`walk`] hands the kernel the input and output pointers
+//! and the [`Pixel`]s: where each output goes and which input offsets its taps read.
+
+use super::Emitter;
+use crate::geometry::AxisGeometry;
+use crate::jit::lower::Segment;
+use cranelift_codegen::ir::{InstBuilder, Value};
+
+/// One output position of a block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pixel {
+    /// Floats from the block's output pointer to this position's first channel.
+    pub out_offset: i64,
+    /// `(flat tap index, floats from the block's input pointer)` of every tap that reads a
+    /// real cell, in tap order. Channel offsets are the kernel's business.
+    pub taps: Vec<(usize, i64)>,
+}
+
+/// The shape facts the walk needs.
+pub struct Walk<'n> {
+    pub axes: &'n [AxisGeometry],
+    pub segments: &'n [Vec<Segment>],
+    pub batch: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub pixels: usize,
+}
+
+impl Walk<'_> {
+    /// Floats between neighbouring cells of spatial axis `a` (input, output).
+    fn strides(&self, a: usize) -> (i64, i64) {
+        let inner_in: usize = self.axes[a + 1..].iter().map(|x| x.in_len).product();
+        let inner_out: usize = self.axes[a + 1..].iter().map(|x| x.out_len).product();
+        (
+            (inner_in * self.in_channels) as i64,
+            (inner_out * self.out_channels) as i64,
+        )
+    }
+
+    /// Emits the loops; `block` emits the kernel for one block of pixels.
+    pub fn emit(
+        &self,
+        e: &mut Emitter,
+        input: Value,
+        output: Value,
+        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
+    ) {
+        let (in_item, out_item) = self.strides(0);
+        let in_item = in_item * self.axes[0].in_len as i64;
+        let out_item = out_item * self.axes[0].out_len as i64;
+        let in_var = e.pointer_var(input);
+        let out_var = e.pointer_var(output);
+        e.counted_loop(self.batch, &[(in_var, in_item), (out_var, out_item)], |e| {
+            let input = e.b.use_var(in_var);
+            let output = e.b.use_var(out_var);
+            self.axis(e, 0, input, output, &[(0, 0)], block);
+        });
+    }
+
+    /// Emits axis `a`'s segments. `prefix` holds the taps of the outer axes: `(flat index so
+    /// far, input offset so far)`.
+    fn axis(
+        &self,
+        e: &mut Emitter,
+        a: usize,
+        input: Value,
+        output: Value,
+        prefix: &[(usize, i64)],
+        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
+    ) {
+        let geometry = &self.axes[a];
+        let (in_stride, out_stride) = self.strides(a);
+        let innermost = a + 1 == self.axes.len();
+        let extend = |taps: &[(usize, i64)]| -> Vec<(usize, i64)> {
+            let mut out = Vec::with_capacity(prefix.len() * taps.len());
+            for &(flat, offset) in prefix {
+                for &(t, t_offset) in taps {
+                    out.push((flat * geometry.kernel + t, offset + t_offset));
+                }
+            }
+            out
+        };
+        for segment in &self.segments[a] {
+            match segment {
+                Segment::Interior { start, len } => {
+                    // The pointers move to the first window's first cell; taps are then
+                    // constant displacements.
+                    let first_cell = (start * geometry.stride) as i64 - geometry.pad_before as i64;
+                    let in_start = e.b.ins().iadd_imm_s(input, first_cell * in_stride * 4);
+                    let out_start = e.b.ins().iadd_imm_s(output, *start as i64 * out_stride * 4);
+                    let taps: Vec<(usize, i64)> = (0..geometry.kernel)
+                        .map(|t| (t, (t * geometry.dilation) as i64 * in_stride))
+                        .collect();
+                    let taps = extend(&taps);
+                    let step_in = geometry.stride as i64 * in_stride;
+                    if innermost {
+                        self.interior_row(e, in_start, out_start, *len, &taps, step_in, block);
+                    } else {
+                        let in_var = e.pointer_var(in_start);
+                        let out_var = e.pointer_var(out_start);
+                        e.counted_loop(*len, &[(in_var, step_in), (out_var, out_stride)], |e| {
+                            let i = e.b.use_var(in_var);
+                            let o = e.b.use_var(out_var);
+                            self.axis(e, a + 1, i, o, &taps, block);
+                        });
+                    }
+                }
+                Segment::Border { pos, sources } => {
+                    let taps: Vec<(usize, i64)> = sources
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(t, s)| s.map(|s| (t, s as i64 * in_stride)))
+                        .collect();
+                    let taps = extend(&taps);
+                    let out_at = e.b.ins().iadd_imm_s(output, *pos as i64 * out_stride * 4);
+                    if innermost {
+                        let pixel = Pixel {
+                            out_offset: 0,
+                            taps,
+                        };
+                        block(e, input, out_at, &[pixel]);
+                    } else {
+                        self.axis(e, a + 1, input, out_at, &taps, block);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The innermost interior: full blocks of `pixels` in a loop, then the tail block.
+    #[allow(clippy::too_many_arguments)]
+    fn interior_row(
+        &self,
+        e: &mut Emitter,
+        input: Value,
+        output: Value,
+        len: usize,
+        taps: &[(usize, i64)],
+        step_in: i64,
+        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
+    ) {
+        let out_step = self.out_channels as i64;
+        let pixels_at = |count: usize| -> Vec<Pixel> {
+            (0..count)
+                .map(|p| Pixel {
+                    out_offset: p as i64 * out_step,
+                    taps: taps
+                        .iter()
+                        .map(|&(t, off)| (t, off + p as i64 * step_in))
+                        .collect(),
+                })
+                .collect()
+        };
+        let per_block = self.pixels.min(len).max(1);
+        let full = len / per_block;
+        let tail = len % per_block;
+        let in_var = e.pointer_var(input);
+        let out_var = e.pointer_var(output);
+        let pixels = pixels_at(per_block);
+        e.counted_loop(
+            full,
+            &[
+                (in_var, step_in * per_block as i64),
+                (out_var, out_step * per_block as i64),
+            ],
+            |e| {
+                let i = e.b.use_var(in_var);
+                let o = e.b.use_var(out_var);
+                block(e, i, o, &pixels);
+            },
+        );
+        if tail > 0 {
+            let i = e.b.use_var(in_var);
+            let o = e.b.use_var(out_var);
+            block(e, i, o, &pixels_at(tail));
+        }
+    }
+}

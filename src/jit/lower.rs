@@ -1,0 +1,296 @@
+//! Lowering: each `ir::Layer` becomes a [`LoopNest`], the schedule as data.
+//!
+//! The passes, in order: [`segments`] splits every spatial axis into a check-free interior
+//! (one runtime loop) and border positions (each with its taps resolved at compile time);
+//! [`choose_blocking`] picks the register blocking (pixels x channel vectors) and the filter
+//! blocks of each group. Code generation (`emit`) reads only this description and the layer's
+//! constants; `convc emit --loops` can print it.
+
+use super::JitError;
+use crate::geometry::AxisGeometry;
+use crate::ir::{Conv, PaddingMode};
+
+/// Border positions per axis beyond which a layer is refused: each one is emitted as code of
+/// its own, so a window much larger than its input would make the code grow with the data.
+const MAX_BORDER_POSITIONS: usize = 512;
+
+/// One stretch of output positions along an axis that the generated code treats alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Positions `start..start + len` whose taps all read real cells: a runtime loop, and tap
+    /// `t` of position `o` reads input index `o*stride + t*dilation - pad_before`.
+    Interior { start: usize, len: usize },
+    /// One position near a border: `sources[t]` is the input index tap `t` reads, or `None`
+    /// where it reads padding (a zero for convolutions, absent for pooling).
+    Border {
+        pos: usize,
+        sources: Vec<Option<usize>>,
+    },
+}
+
+/// Splits an axis into border positions and the interior. `mode` is what padded cells read
+/// (`Zeros` for pooling, where they are simply left out).
+pub fn segments(axis: &AxisGeometry, mode: PaddingMode) -> Result<Vec<Segment>, JitError> {
+    let (lo, hi) = interior_range(axis);
+    let border = axis.out_len - (hi - lo);
+    if border > MAX_BORDER_POSITIONS {
+        return Err(JitError::Unsupported(format!(
+            "an axis of length {} with a window of {} has {border} border positions \
+             (the JIT handles up to {MAX_BORDER_POSITIONS})",
+            axis.in_len,
+            axis.effective_kernel()
+        )));
+    }
+    let border_at = |pos: usize| Segment::Border {
+        pos,
+        sources: (0..axis.kernel)
+            .map(|t| border_source(axis.input_index(pos, t), axis.in_len, mode))
+            .collect(),
+    };
+    let mut out: Vec<Segment> = (0..lo).map(border_at).collect();
+    if hi > lo {
+        out.push(Segment::Interior {
+            start: lo,
+            len: hi - lo,
+        });
+    }
+    out.extend((hi.max(lo)..axis.out_len).map(border_at));
+    Ok(out)
+}
+
+/// The output positions `lo..hi` whose every tap lands inside the input (empty if `hi <= lo`).
+fn interior_range(axis: &AxisGeometry) -> (usize, usize) {
+    let lo = axis.pad_before.div_ceil(axis.stride).min(axis.out_len);
+    // Last tap of position o: o*s + k_eff - 1 - pad_before <= in_len - 1.
+    let limit = axis.in_len + axis.pad_before;
+    let k_eff = axis.effective_kernel();
+    if limit < k_eff {
+        return (lo, lo);
+    }
+    let hi = ((limit - k_eff) / axis.stride + 1).min(axis.out_len);
+    (lo, hi.max(lo))
+}
+
+/// The cell a possibly out-of-range index reads on an axis of `len >= 1` cells, as PyTorch's
+/// padding modes define it (the interpreter's `border_index`; the two must agree).
+pub fn border_source(index: isize, len: usize, mode: PaddingMode) -> Option<usize> {
+    if index >= 0 && (index as usize) < len {
+        return Some(index as usize);
+    }
+    let last = len as isize - 1;
+    let mapped = match mode {
+        PaddingMode::Zeros => return None,
+        PaddingMode::Replicate => index.clamp(0, last),
+        PaddingMode::Circular => index.rem_euclid(len as isize),
+        PaddingMode::Reflect if last == 0 => 0,
+        PaddingMode::Reflect => {
+            let folded = index.rem_euclid(2 * last);
+            if folded > last {
+                2 * last - folded
+            } else {
+                folded
+            }
+        }
+    };
+    Some(mapped as usize)
+}
+
+/// A run of `count` equal filter blocks within a group: each computes `vectors` vectors of
+/// `lanes` output channels (`lanes` is 4 for f32x4, 1 for scalar tails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockRun {
+    pub count: usize,
+    pub lanes: usize,
+    pub vectors: usize,
+}
+
+impl BlockRun {
+    pub fn width(&self) -> usize {
+        self.lanes * self.vectors
+    }
+}
+
+/// How a convolution's inner kernel is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvFamily {
+    /// Dense and grouped: one input value broadcast against a vector of weights for several
+    /// output channels of its group (`filters_per_group` channels side by side).
+    Broadcast,
+    /// One input channel per output channel (depthwise with multiplier 1): vectors run across
+    /// channels, each lane with its own input channel and weight.
+    Channelwise,
+}
+
+/// The schedule of a sliding-window layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopNest {
+    pub batch: usize,
+    pub in_spatial: Vec<usize>,
+    pub out_spatial: Vec<usize>,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Per spatial axis, outermost first.
+    pub segments: Vec<Vec<Segment>>,
+    /// Output pixels computed together along the innermost axis (register blocking).
+    pub pixels: usize,
+    /// For convolutions: the kernel shape and the filter blocks of one group.
+    pub family: ConvFamily,
+    pub runs: Vec<BlockRun>,
+}
+
+/// Lowers a convolution to its loop nest.
+pub fn lower_conv(conv: &Conv, batch: usize) -> Result<LoopNest, JitError> {
+    let segments = conv
+        .axes
+        .iter()
+        .map(|a| segments(a, conv.padding_mode))
+        .collect::<Result<Vec<_>, _>>()?;
+    let channelwise = conv.channels_per_group() == 1 && conv.filters_per_group() == 1;
+    let family = if channelwise {
+        ConvFamily::Channelwise
+    } else {
+        ConvFamily::Broadcast
+    };
+    let (pixels, runs) = choose_blocking(family, conv.filters_per_group(), conv.filters);
+    Ok(LoopNest {
+        batch,
+        in_spatial: conv.axes.iter().map(|a| a.in_len).collect(),
+        out_spatial: conv.axes.iter().map(|a| a.out_len).collect(),
+        in_channels: conv.in_channels,
+        out_channels: conv.filters,
+        segments,
+        pixels,
+        family,
+        runs,
+    })
+}
+
+/// Register blocking. x64 Cranelift allocates 16 vector registers: `pixels * vectors`
+/// accumulators plus `vectors` weight vectors, one broadcast and one temporary must fit, so
+/// about 10 accumulators at most (measured: 5 pixels x 2 vectors is best for wide layers).
+pub fn choose_blocking(
+    family: ConvFamily,
+    filters_per_group: usize,
+    filters: usize,
+) -> (usize, Vec<BlockRun>) {
+    match family {
+        ConvFamily::Broadcast => {
+            let mut runs = Vec::new();
+            let full = filters_per_group / 8;
+            let rest = filters_per_group % 8;
+            if full > 0 {
+                runs.push(BlockRun {
+                    count: full,
+                    lanes: 4,
+                    vectors: 2,
+                });
+            }
+            if rest >= 4 {
+                runs.push(BlockRun {
+                    count: 1,
+                    lanes: 4,
+                    vectors: 1,
+                });
+            }
+            if rest % 4 > 0 {
+                runs.push(BlockRun {
+                    count: 1,
+                    lanes: 1,
+                    vectors: rest % 4,
+                });
+            }
+            let pixels = if full > 0 { 5 } else { 8 };
+            (pixels, runs)
+        }
+        ConvFamily::Channelwise => {
+            // Runs cover all channels (one group each); weights are per lane.
+            let mut runs = Vec::new();
+            if filters / 8 > 0 {
+                runs.push(BlockRun {
+                    count: filters / 8,
+                    lanes: 4,
+                    vectors: 2,
+                });
+            }
+            if filters % 8 >= 4 {
+                runs.push(BlockRun {
+                    count: 1,
+                    lanes: 4,
+                    vectors: 1,
+                });
+            }
+            if filters % 4 > 0 {
+                runs.push(BlockRun {
+                    count: 1,
+                    lanes: 1,
+                    vectors: filters % 4,
+                });
+            }
+            (4, runs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::{resolve_axis, AxisPadding};
+
+    fn shape(segs: &[Segment]) -> Vec<(usize, usize)> {
+        segs.iter()
+            .map(|s| match s {
+                Segment::Interior { start, len } => (*start, *len),
+                Segment::Border { pos, .. } => (*pos, 0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_3x3_has_one_border_each_side() {
+        let a = resolve_axis(8, 3, 1, 1, AxisPadding::Same).unwrap();
+        let s = segments(&a, PaddingMode::Zeros).unwrap();
+        assert_eq!(shape(&s), [(0, 0), (1, 6), (7, 0)]);
+        assert_eq!(
+            s[0],
+            Segment::Border {
+                pos: 0,
+                sources: vec![None, Some(0), Some(1)]
+            }
+        );
+        let s = segments(&a, PaddingMode::Reflect).unwrap();
+        assert_eq!(
+            s[2],
+            Segment::Border {
+                pos: 7,
+                sources: vec![Some(6), Some(7), Some(6)]
+            }
+        );
+    }
+
+    #[test]
+    fn valid_is_all_interior_and_tiny_inputs_all_border() {
+        let a = resolve_axis(8, 3, 2, 1, AxisPadding::Valid).unwrap();
+        assert_eq!(shape(&segments(&a, PaddingMode::Zeros).unwrap()), [(0, 3)]);
+        // Length 2, kernel 5, same: no position sees the whole window.
+        let a = resolve_axis(2, 5, 1, 1, AxisPadding::Same).unwrap();
+        assert_eq!(
+            shape(&segments(&a, PaddingMode::Zeros).unwrap()),
+            [(0, 0), (1, 0)]
+        );
+    }
+
+    #[test]
+    fn strided_same_with_padding_after_only() {
+        // L=8, s=2, k=3: pads 0 before, 1 after; out 4; the last position reads index 8.
+        let a = resolve_axis(8, 3, 2, 1, AxisPadding::Same).unwrap();
+        let s = segments(&a, PaddingMode::Circular).unwrap();
+        assert_eq!(shape(&s), [(0, 3), (3, 0)]);
+        assert_eq!(
+            s[1],
+            Segment::Border {
+                pos: 3,
+                sources: vec![Some(6), Some(7), Some(0)]
+            }
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The Cranelift JIT: each layer of a checked model becomes native code specialised to its
+//! exact shapes.
+//!
+//! The pipeline, one step per module:
+//!
+//! ```text
+//! ir::Layer --lower--> LoopNest (segments: interior loops + border pieces; register blocking)
+//!           --emit---> CLIF (cranelift-frontend), one function per layer
+//!           --host---> one JITModule per model, finalized once --run--> Vec<Tensor>
+//! ```
+//!
+//! Every size, stride, offset and padding amount is a constant in the generated code, and
+//! loads and stores have no bounds checks: the `ir` invariant (shapes proven consistent) is
+//! what makes the code memory-safe, and [`Compiled::run`] checks that it is given the model it
+//! was compiled for. Generated functions have the C signature
+//! `fn(inputs: *const *const f32, output: *mut f32)`: an array of the layer's input buffers
+//! (merges take any number) and its output buffer, all allocated by Rust.
+
+mod activation;
+mod compile;
+mod emit;
+mod host;
+pub mod lower;
+mod runtime;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use compile::compile;
+pub use runtime::Compiled;
+
+/// How to compile.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Run Cranelift's IR verifier on every function (30-80% more compile time): on in debug
+    /// builds and tests, off in release builds.
+    pub verify: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// Why a model could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JitError {
+    /// Cranelift cannot generate code for this machine.
+    HostUnsupported(String),
+    /// A layer shape the JIT does not handle (it says which and why).
+    Unsupported(String),
+    /// Cranelift rejected the generated code: a bug in convc.
+    Cranelift(String),
+}
+
+impl fmt::Display for JitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JitError::HostUnsupported(why) => write!(
+                f,
+                "the JIT cannot generate code for this machine ({why}); \
+                 run with `--backend interp` instead"
+            ),
+            JitError::Unsupported(what) => write!(
+                f,
+                "the JIT cannot compile this layer: {what}; run with `--backend interp` instead"
+            ),
+            JitError::Cranelift(what) => write!(
+                f,
+                "internal error: Cranelift rejected the generated code ({what}); \
+                 please report it, and run with `--backend interp` meanwhile"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JitError {}
+
+/// What was compiled for one layer, and what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerReport {
+    /// The layer's name in the model.
+    pub name: String,
+    /// The op as written (`conv2d`).
+    pub op: String,
+    /// Lowering, emitting and compiling the layer's function (its share of the module's
+    /// one-time costs is not included: see [`Compiled::finalize_time`]).
+    pub compile_time: Duration,
+    /// The kernel chosen, for `-v` and `emit --loops` (`broadcast 5x2xf32x4`, ...).
+    pub kernel: String,
+    /// Size of the machine code in bytes.
+    pub code_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,58 @@
+//! The JIT against the interpreter.
+
+mod models;
+mod tolerance;
+
+use super::{compile, Options};
+use crate::interp;
+use crate::ir::Model;
+use proptest::prelude::*;
+
+/// Runs both backends and compares the last value within its tolerance.
+fn agree(model: &Model) -> Result<(), String> {
+    let compiled = compile(model, &Options { verify: true }).map_err(|e| e.to_string())?;
+    let jit = compiled.run(model);
+    let reference = interp::run(model);
+    let last = model.values.len() - 1;
+    let tolerance = tolerance::tolerances(model);
+    for (i, (&j, &r)) in jit[last].data.iter().zip(&reference[last].data).enumerate() {
+        let ok = if j.is_nan() || r.is_nan() {
+            j.is_nan() && r.is_nan()
+        } else if j.is_infinite() || r.is_infinite() {
+            j == r
+        } else {
+            (f64::from(j) - f64::from(r)).abs() <= tolerance[i]
+        };
+        if !ok {
+            return Err(format!(
+                "value {i}: jit {j}, interp {r}, tolerance {}",
+                tolerance[i]
+            ));
+        }
+    }
+    if jit[last].shape != reference[last].shape {
+        return Err("shapes differ".into());
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("CONVC_JIT_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn jit_agrees_with_interpreter(case in models::layer_case()) {
+        let model = models::build(&case);
+        prop_assume!(model.is_some());
+        let model = model.unwrap();
+        if let Err(why) = agree(&model) {
+            prop_assert!(false, "{why}\n{model:#?}");
+        }
+    }
+}

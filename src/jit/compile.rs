@@ -66,10 +66,15 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             e.b.finalize(frontend_config);
             kernel
         };
+        ctx.set_disasm(options.disassemble);
         module
             .define_function(func_id, &mut ctx)
             .map_err(|e| JitError::Cranelift(format!("{e:?}")))?;
         let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        let disassembly = ctx
+            .compiled_code()
+            .and_then(|c| c.vcode.clone())
+            .filter(|_| options.disassemble);
         module.clear_context(&mut ctx);
         functions.push((id, func_id));
         reports.push(LayerReport {
@@ -78,6 +83,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             compile_time: layer_start.elapsed(),
             kernel,
             code_bytes,
+            disassembly,
         });
     }
     let finalize_start = Instant::now();

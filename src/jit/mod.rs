@@ -35,12 +35,15 @@ pub struct Options {
     /// Run Cranelift's IR verifier on every function (30-80% more compile time): on in debug
     /// builds and tests, off in release builds.
     pub verify: bool,
+    /// Keep each layer's machine code as text (Cranelift's VCode listing) in its report.
+    pub disassemble: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             verify: cfg!(debug_assertions),
+            disassemble: false,
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct LayerReport {
     pub kernel: String,
     /// Size of the machine code in bytes.
     pub code_bytes: usize,
+    /// The machine code as text, with [`Options::disassemble`].
+    pub disassembly: Option<String>,
 }
 
 #[cfg(test)]

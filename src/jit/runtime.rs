@@ -67,6 +67,27 @@ impl Compiled {
         }
     }
 
+    /// Calls the function of the `k`-th layer (in model order) on buffers the caller owns:
+    /// for benchmarks, which time the generated code alone.
+    ///
+    /// # Panics
+    /// If a buffer's length differs from the shape the layer was compiled for.
+    pub fn call_layer(&self, model: &Model, k: usize, inputs: &[&[f32]], output: &mut [f32]) {
+        let (id, function) = self.layers[k];
+        let ValueKind::Layer(layer) = &model.values[id].kind else {
+            unreachable!("layers holds layer ids")
+        };
+        let len = |v: usize| self.shapes[v].iter().product::<usize>();
+        assert_eq!(inputs.len(), layer.inputs.len(), "input count");
+        for (buffer, &v) in inputs.iter().zip(&layer.inputs) {
+            assert_eq!(buffer.len(), len(v), "input buffer length");
+        }
+        assert_eq!(output.len(), len(id), "output buffer length");
+        let pointers: Vec<*const f32> = inputs.iter().map(|b| b.as_ptr()).collect();
+        // SAFETY: every buffer has the length the code was specialised to (checked above).
+        unsafe { function(pointers.as_ptr(), output.as_mut_ptr()) };
+    }
+
     /// Computes every value of the model (inputs included), indexed like `model.values`, as
     /// `interp::run` does.
     ///

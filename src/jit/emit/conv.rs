@@ -63,20 +63,21 @@ impl ConvKernel<'_> {
             out_channels: self.conv.filters,
             pixels: self.nest.pixels,
         };
-        walk.emit(
-            e,
-            input,
-            output,
-            &mut |e, i, o, pixels| match self.nest.family {
-                ConvFamily::Broadcast => self.broadcast_groups(e, i, o, pixels),
-                ConvFamily::Channelwise => self.channelwise(e, i, o, pixels),
-            },
-        );
+        match self.nest.family {
+            ConvFamily::Broadcast => self.broadcast(e, &walk, input, output),
+            ConvFamily::Channelwise => {
+                walk.emit(e, input, output, &mut |e, i, o, pixels| {
+                    self.channelwise(e, i, o, pixels)
+                });
+            }
+        }
     }
 
-    /// Pointer variables `(weights, output, bias)` for the runs of filter blocks; the runs
-    /// follow each other in memory, so the variables simply keep advancing.
-    fn broadcast_groups(&self, e: &mut Emitter, input: Value, output: Value, pixels: &[Pixel]) {
+    /// Filter blocks outermost, the whole spatial walk inside: one block's packed weights
+    /// (taps x channels x 8 floats, 18 KiB for a 3x3x64 layer) then stay in L1 while every
+    /// output pixel streams past them. Pointer variables `(weights, output, bias)` follow the
+    /// runs of blocks, which lie one after the other in memory.
+    fn broadcast(&self, e: &mut Emitter, walk: &Walk, input: Value, output: Value) {
         let conv = self.conv;
         let taps: usize = conv.axes.iter().map(|a| a.kernel).product();
         let cpg = conv.channels_per_group();
@@ -108,7 +109,9 @@ impl ConvKernel<'_> {
                     let w = e.b.use_var(wr);
                     let o = e.b.use_var(or);
                     let bias = br.map(|v| e.b.use_var(v));
-                    self.broadcast_block(e, run, x, w, o, bias, pixels, cpg);
+                    walk.emit(e, x, o, &mut |e, i, o, pixels| {
+                        self.broadcast_block(e, run, i, w, o, bias, pixels, cpg)
+                    });
                 });
             }
         });
@@ -155,12 +158,22 @@ impl ConvKernel<'_> {
                     .collect();
                 for (p, off) in users {
                     let scalar = e.load(types::F32, x, off);
-                    let xb = if run.lanes == 4 {
-                        e.b.ins().splat(ty, scalar)
-                    } else {
-                        scalar
-                    };
                     for (q, &wv) in wq.iter().enumerate() {
+                        // A broadcast per multiply-add, each with its own load: x64
+                        // Cranelift folds a single-use `splat(load)` into one
+                        // `vbroadcastss xmm, m32` (a pure load), while a shared one costs a
+                        // shuffle on an FMA port plus a register copy (the FMA overwrites a
+                        // multiplicand). Measured 27 -> see ARCHITECTURE notes.
+                        let xb = if run.lanes == 4 {
+                            let scalar = if q == 0 {
+                                scalar
+                            } else {
+                                e.load(types::F32, x, off)
+                            };
+                            e.b.ins().splat(ty, scalar)
+                        } else {
+                            scalar
+                        };
                         let var = acc[p * run.vectors + q];
                         let sum = e.b.use_var(var);
                         let next = e.mul_add(xb, wv, sum);

@@ -87,7 +87,7 @@ impl<'a> Emitter<'a> {
         var
     }
 
-    /// Emits `body` `count` times: straight-line once for a count of 1, otherwise a do-while
+    /// Emits `body` `count` times: straight-line once for a count of 1, otherwise a
     /// loop with a constant trip count. After each iteration every pointer variable advances
     /// by its step (in floats); after the loop they hold their values past the last iteration.
     pub fn counted_loop(
@@ -111,24 +111,34 @@ impl<'a> Emitter<'a> {
             step_all(self);
             return;
         }
+        // Tested at the top: the values leaving the loop are then the header's block
+        // parameters, and each value computed in the body has exactly one use (the jump
+        // back). A do-while loop would also hand its last values to the exit edge, and x64
+        // lowering treats a value with two uses as shared all the way up its dependency
+        // chain, which stops it folding `splat(load)` into one `vbroadcastss` from memory.
         let counter = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(counter, zero);
         let header = self.b.create_block();
+        let body_block = self.b.create_block();
         let exit = self.b.create_block();
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
+        let current = self.b.use_var(counter);
+        let more = self.b.ins().icmp_imm_u(
+            cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
+            current,
+            count as i64,
+        );
+        self.b.ins().brif(more, body_block, &[], exit, &[]);
+        self.b.switch_to_block(body_block);
+        self.b.seal_block(body_block);
         body(self);
         step_all(self);
         let current = self.b.use_var(counter);
         let next = self.b.ins().iadd_imm_s(current, 1);
         self.b.def_var(counter, next);
-        let more = self.b.ins().icmp_imm_u(
-            cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
-            next,
-            count as i64,
-        );
-        self.b.ins().brif(more, header, &[], exit, &[]);
+        self.b.ins().jump(header, &[]);
         self.b.seal_block(header);
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);

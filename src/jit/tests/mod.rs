@@ -1,5 +1,6 @@
 //! The JIT against the interpreter.
 
+mod bench;
 mod models;
 mod tolerance;
 
@@ -10,7 +11,14 @@ use proptest::prelude::*;
 
 /// Runs both backends and compares the last value within its tolerance.
 fn agree(model: &Model) -> Result<(), String> {
-    let compiled = compile(model, &Options { verify: true }).map_err(|e| e.to_string())?;
+    let compiled = compile(
+        model,
+        &Options {
+            verify: true,
+            disassemble: false,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let jit = compiled.run(model);
     let reference = interp::run(model);
     let last = model.values.len() - 1;

@@ -119,6 +119,10 @@ pub enum ConvFamily {
     /// One input channel per output channel (depthwise with multiplier 1): vectors run across
     /// channels, each lane with its own input channel and weight.
     Channelwise,
+    /// One input and one output channel with stride 1 along the innermost axis (a single
+    /// filter over a grey image or a signal): vectors run across neighbouring output pixels,
+    /// whose windows are neighbouring input cells, and the weights stay in registers.
+    PixelVector,
 }
 
 /// The schedule of a sliding-window layer.
@@ -146,7 +150,10 @@ pub fn lower_conv(conv: &Conv, batch: usize) -> Result<LoopNest, JitError> {
         .map(|a| segments(a, conv.padding_mode))
         .collect::<Result<Vec<_>, _>>()?;
     let channelwise = conv.channels_per_group() == 1 && conv.filters_per_group() == 1;
-    let family = if channelwise {
+    let innermost_stride = conv.axes.last().map_or(1, |a| a.stride);
+    let family = if conv.in_channels == 1 && conv.filters == 1 && innermost_stride == 1 {
+        ConvFamily::PixelVector
+    } else if channelwise {
         ConvFamily::Channelwise
     } else {
         ConvFamily::Broadcast
@@ -205,6 +212,9 @@ pub fn choose_blocking(
             let pixels = if full > 0 { pp } else { 8 };
             (pixels, runs)
         }
+        // Four vectors of four pixels: with up to 9 weights held in registers that leaves
+        // room for the accumulators and one loaded vector.
+        ConvFamily::PixelVector => (16, Vec::new()),
         ConvFamily::Channelwise => {
             // Runs cover all channels (one group each); weights are per lane.
             let mut runs = Vec::new();

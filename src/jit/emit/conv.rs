@@ -19,7 +19,7 @@ use cranelift_codegen::ir::{types, InstBuilder, Value};
 
 /// The weights in the order the kernel streams them.
 pub fn pack_weights(conv: &Conv, nest: &LoopNest) -> Vec<f32> {
-    if nest.family == ConvFamily::Channelwise {
+    if nest.family != ConvFamily::Broadcast {
         return conv.kernel.clone();
     }
     let taps: usize = conv.axes.iter().map(|a| a.kernel).product();
@@ -68,6 +68,21 @@ impl ConvKernel<'_> {
             ConvFamily::Channelwise => {
                 walk.emit(e, input, output, &mut |e, i, o, pixels| {
                     self.channelwise(e, i, o, pixels)
+                });
+            }
+            ConvFamily::PixelVector => {
+                let weights = super::conv_pixels::hoist_weights(e, self.conv, self.weights);
+                walk.emit(e, input, output, &mut |e, i, o, pixels| {
+                    super::conv_pixels::block(
+                        e,
+                        self.conv,
+                        &weights,
+                        self.bias,
+                        i,
+                        o,
+                        pixels,
+                        self.weights,
+                    )
                 });
             }
         }
@@ -263,7 +278,7 @@ impl ConvKernel<'_> {
     }
 
     /// Applies the activation where it is cheap enough to inline, and stores.
-    fn store(
+    pub(super) fn store(
         &self,
         e: &mut Emitter,
         run: &BlockRun,

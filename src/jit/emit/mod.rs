@@ -6,6 +6,7 @@
 //! by convolution and pooling, with border positions as straight-line pieces.
 
 pub mod conv;
+mod conv_pixels;
 pub mod elementwise;
 pub mod pool;
 pub mod walk;

@@ -64,3 +64,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 4))]
+
+    /// One channel in, one filter out: the pixel-vector kernel, rare in the general mix.
+    #[test]
+    fn single_channel_convs_agree(mut case in models::layer_case()) {
+        case.op = 0;
+        case.groups = 1;
+        case.channels_per_group = 1;
+        case.filters_per_group = 1;
+        case.sizes[2] += 8;
+        let model = models::build(&case);
+        prop_assume!(model.is_some());
+        let model = model.unwrap();
+        if let Err(why) = agree(&model) {
+            prop_assert!(false, "{why}\n{model:#?}");
+        }
+    }
+}

@@ -202,7 +202,7 @@ pub fn choose_blocking(
                     vectors: rest / 4,
                 });
             }
-            if rest % 4 > 0 {
+            if !rest.is_multiple_of(4) {
                 runs.push(BlockRun {
                     count: 1,
                     lanes: 1,
@@ -232,7 +232,7 @@ pub fn choose_blocking(
                     vectors: 1,
                 });
             }
-            if filters % 4 > 0 {
+            if !filters.is_multiple_of(4) {
                 runs.push(BlockRun {
                     count: 1,
                     lanes: 1,

@@ -22,6 +22,9 @@ pub struct Pixel {
     pub taps: Vec<(usize, i64)>,
 }
 
+/// Emits the kernel for one block: `(emitter, input pointer, output pointer, pixels)`.
+pub type BlockEmitter<'k> = dyn FnMut(&mut Emitter, Value, Value, &[Pixel]) + 'k;
+
 /// The shape facts the walk needs.
 pub struct Walk<'n> {
     pub axes: &'n [AxisGeometry],
@@ -44,13 +47,7 @@ impl Walk<'_> {
     }
 
     /// Emits the loops; `block` emits the kernel for one block of pixels.
-    pub fn emit(
-        &self,
-        e: &mut Emitter,
-        input: Value,
-        output: Value,
-        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
-    ) {
+    pub fn emit(&self, e: &mut Emitter, input: Value, output: Value, block: &mut BlockEmitter) {
         let (in_item, out_item) = self.strides(0);
         let in_item = in_item * self.axes[0].in_len as i64;
         let out_item = out_item * self.axes[0].out_len as i64;
@@ -72,7 +69,7 @@ impl Walk<'_> {
         input: Value,
         output: Value,
         prefix: &[(usize, i64)],
-        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
+        block: &mut BlockEmitter,
     ) {
         let geometry = &self.axes[a];
         let (in_stride, out_stride) = self.strides(a);
@@ -143,7 +140,7 @@ impl Walk<'_> {
         len: usize,
         taps: &[(usize, i64)],
         step_in: i64,
-        block: &mut dyn FnMut(&mut Emitter, Value, Value, &[Pixel]),
+        block: &mut BlockEmitter,
     ) {
         let out_step = self.out_channels as i64;
         let pixels_at = |count: usize| -> Vec<Pixel> {

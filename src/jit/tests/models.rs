@@ -135,7 +135,7 @@ pub fn build(case: &LayerCase) -> Option<Model> {
     let mode = PaddingMode::ALL[case.mode as usize];
     let mut axes: Vec<AxisGeometry> = Vec::new();
     let pooling = matches!(case.op, 1 | 2);
-    for a in 0..rank {
+    for (a, &size) in sizes.iter().enumerate() {
         let i = 3 - rank + a;
         let (stride, dilation) = if pooling {
             (case.stride[i], 1)
@@ -143,7 +143,7 @@ pub fn build(case: &LayerCase) -> Option<Model> {
             (case.stride[i], case.dilation[i])
         };
         let geometry = resolve_axis(
-            sizes[a],
+            size,
             case.kernel[i],
             stride,
             dilation,
@@ -152,7 +152,7 @@ pub fn build(case: &LayerCase) -> Option<Model> {
         .ok()?;
         if mode == PaddingMode::Reflect
             && !pooling
-            && (geometry.pad_before >= sizes[a] || geometry.pad_after >= sizes[a])
+            && (geometry.pad_before >= size || geometry.pad_after >= size)
         {
             return None;
         }
@@ -215,7 +215,7 @@ pub fn build(case: &LayerCase) -> Option<Model> {
             } else {
                 PoolKind::Average
             };
-            let keepdims = case.mode % 2 == 0;
+            let keepdims = case.mode.is_multiple_of(2);
             let mut shape = vec![case.batch];
             if keepdims {
                 shape.extend(std::iter::repeat_n(1, rank));

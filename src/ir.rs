@@ -299,8 +299,35 @@ impl MergeKind {
 pub struct Expect {
     pub value: ValueId,
     pub expected: Tensor,
-    /// Absolute tolerance per element.
-    pub within: f32,
+    pub within: Tolerance,
     /// Where the expectation was written (for messages).
     pub span: crate::ast::Span,
+}
+
+/// How close an actual value must be to an expected one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// Equal to float32 rounding: `|actual - expected| <= 1e-6 * max(1, |expected|)`, which
+    /// lets a hand-written decimal such as `0.1111111` match `1/9` computed in float32.
+    Default,
+    /// `|actual - expected| <= within` (`expect ... within 0.001`).
+    Absolute(f32),
+}
+
+impl Tolerance {
+    /// Whether `actual` is close enough to `expected`. NaN matches NaN, and infinities must be
+    /// equal.
+    pub fn accepts(self, expected: f32, actual: f32) -> bool {
+        if expected.is_nan() || actual.is_nan() {
+            return expected.is_nan() && actual.is_nan();
+        }
+        if expected.is_infinite() || actual.is_infinite() {
+            return expected == actual;
+        }
+        let diff = (f64::from(actual) - f64::from(expected)).abs();
+        match self {
+            Tolerance::Default => diff <= 1e-6 * f64::from(expected).abs().max(1.0),
+            Tolerance::Absolute(within) => diff <= f64::from(within),
+        }
+    }
 }

@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod cli;
 pub mod diagnostic;
 pub mod filters;
 pub mod geometry;
@@ -19,4 +20,7 @@ pub mod init;
 pub mod interp;
 pub mod ir;
 pub mod parse;
+pub mod pipeline;
 pub mod print;
+pub mod render;
+pub mod testing;

@@ -1,0 +1,352 @@
+//! The command line. Exit codes (PRODUCT.md): 0 success, 1 an expectation did not hold, 2 the
+//! spec or the command line is wrong.
+
+use crate::pipeline::{self, Backend, Loaded};
+use crate::render::{json, summary, text};
+use crate::testing::{self, Outcome};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "convc",
+    version,
+    about = "Compile and run declarative convolution-network specs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compute the outputs of a spec and print them.
+    Run {
+        /// The spec (.conv or .toml).
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        backend: BackendArg,
+        /// Print every layer, not only the outputs.
+        #[arg(long)]
+        all: bool,
+        /// Print big tensors in full instead of abbreviating them.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Parse and shape-check a spec without running it; print a summary.
+    Check {
+        spec: PathBuf,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Translate a spec between the two syntaxes.
+    Convert {
+        spec: PathBuf,
+        #[arg(long, value_enum)]
+        to: SyntaxArg,
+        /// Write here instead of to standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Check every `expect` of the given specs (directories are searched recursively).
+    Test {
+        /// Spec files or directories; default: the current directory.
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        backend: BackendArg,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// The most memory the tensors of one run may take, e.g. `512MiB`, `8GiB`.
+    #[arg(long, value_parser = parse_bytes, default_value = "4GiB")]
+    max_memory: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum BackendArg {
+    /// The reference interpreter.
+    Interp,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Interp => Backend::Interp,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum SyntaxArg {
+    Conv,
+    Toml,
+}
+
+/// `4GiB`, `512MiB`, `100kB`, `1000`.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. `512MiB` or `8GiB`"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`; use B, KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; everything else is a usage error.
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let color = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Run {
+            spec,
+            format,
+            backend,
+            all,
+            full,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            run(loaded, format, backend.into(), all, full)
+        }),
+        Command::Check { spec, limits } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            print(&summary::summary(
+                &loaded.path.display().to_string(),
+                &loaded.model,
+            ));
+            0
+        }),
+        Command::Convert {
+            spec,
+            to,
+            output,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            convert(loaded, to, output.as_deref())
+        }),
+        Command::Test {
+            paths,
+            backend,
+            limits,
+        } => test(paths, backend.into(), limits.max_memory),
+    }
+}
+
+fn with_spec(
+    path: &std::path::Path,
+    max_memory: u64,
+    color: bool,
+    then: impl FnOnce(&Loaded) -> i32,
+) -> i32 {
+    match pipeline::load(path, max_memory, color) {
+        Ok(loaded) => then(&loaded),
+        Err(e) => {
+            eprint!("{}", e.message);
+            2
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`convc run x | head`) is not an error worth a panic.
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool) -> i32 {
+    let model = &loaded.model;
+    let values = pipeline::execute(model, backend);
+    let shown: Vec<usize> = if all {
+        (0..model.values.len())
+            .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
+            .collect()
+    } else {
+        model.outputs.clone()
+    };
+    match format {
+        Format::Json => {
+            let named: Vec<(&str, &crate::ir::Tensor)> = shown
+                .iter()
+                .map(|&i| (model.values[i].name.as_str(), &values[i]))
+                .collect();
+            print(&format!("{}\n", json::outputs(&named)));
+        }
+        Format::Text => {
+            let limits = if full {
+                text::Limits::FULL
+            } else {
+                text::Limits::DEFAULT
+            };
+            let mut out = String::new();
+            for (k, &i) in shown.iter().enumerate() {
+                if k > 0 {
+                    out.push('\n');
+                }
+                let names = match &model.values[i].kind {
+                    crate::ir::ValueKind::Layer(crate::ir::Layer {
+                        op: crate::ir::Op::Conv(c),
+                        ..
+                    }) => c.filter_names.clone(),
+                    _ => Vec::new(),
+                };
+                out.push_str(&text::tensor(
+                    &model.values[i].name,
+                    &values[i],
+                    &names,
+                    limits,
+                ));
+            }
+            print(&out);
+        }
+    }
+    0
+}
+
+fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> i32 {
+    let text = match to {
+        SyntaxArg::Conv => crate::print::conv::to_conv(&loaded.spec, &loaded.model),
+        SyntaxArg::Toml => crate::print::toml::to_toml(&loaded.spec, &loaded.model),
+    };
+    match output {
+        None => {
+            print(&text);
+            0
+        }
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                2
+            }
+        },
+    }
+}
+
+fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let specs = match testing::collect(&paths) {
+        Ok(specs) => specs,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if specs.is_empty() {
+        eprintln!(
+            "error: no .conv or .toml specs found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return 2;
+    }
+    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    for path in &specs {
+        let shown = path.display();
+        match testing::test_spec(path, backend, max_memory) {
+            Outcome::Pass(n) => {
+                passed += 1;
+                print(&format!(
+                    "ok      {shown} ({n} expectation{})\n",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            Outcome::RejectedAsExpected => {
+                passed += 1;
+                print(&format!(
+                    "ok      {shown} (rejected, as its err_ name says)\n"
+                ));
+            }
+            Outcome::Fail(report) => {
+                failed += 1;
+                print(&format!("FAILED  {shown}\n{report}"));
+            }
+            Outcome::Invalid(message) => {
+                invalid += 1;
+                print(&format!("INVALID {shown}\n"));
+                eprint!("{message}");
+            }
+        }
+    }
+    let mut closing = format!("\n{passed} passed, {} failed", failed + invalid);
+    if invalid > 0 {
+        closing.push_str(&format!(" ({invalid} could not be checked)"));
+    }
+    print(&format!("{closing}\n"));
+    if invalid > 0 {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::DEFAULT_MAX_MEMORY;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("1000"), Ok(1000));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn default_memory_limit_matches_the_checker() {
+        assert_eq!(parse_bytes("4GiB"), Ok(DEFAULT_MAX_MEMORY));
+    }
+}

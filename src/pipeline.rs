@@ -1,0 +1,109 @@
+//! The whole pipeline for one spec file: read, parse, check; then run on a backend.
+
+use crate::ast::Spec;
+use crate::check::{self, Options};
+use crate::diagnostic::{render, Diagnostic};
+use crate::interp;
+use crate::ir::{Model, Tensor};
+use crate::parse::{self, Syntax};
+use std::path::{Path, PathBuf};
+
+/// A spec that parsed and checked.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub source: String,
+    pub syntax: Syntax,
+    pub spec: Spec,
+    pub model: Model,
+}
+
+/// Why a spec could not be loaded, already rendered for people.
+#[derive(Debug)]
+pub struct LoadError {
+    pub message: String,
+    /// The diagnostics, when the file could be read (for tests that inspect them).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Which engine computes the values. The JIT will join the interpreter here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    #[default]
+    Interp,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Interp => "interp",
+        }
+    }
+}
+
+/// Reads, parses and checks `path`. `color` renders diagnostics with ANSI colours.
+pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadError> {
+    let shown = path.display().to_string();
+    let fail = |message: String| LoadError {
+        message,
+        diagnostics: Vec::new(),
+    };
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| fail(format!("error: cannot read `{shown}`: {e}\n")))?;
+    if metadata.is_dir() {
+        return Err(fail(format!(
+            "error: `{shown}` is a directory; give a .conv or .toml spec file\n"
+        )));
+    }
+    if metadata.len() > max_memory {
+        return Err(fail(format!(
+            "error: `{shown}` is {} bytes, more than the memory limit\n",
+            metadata.len()
+        )));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| fail(format!("error: cannot read `{shown}`: {e}\n")))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "error: `{shown}` is not a text file: byte {} is not valid UTF-8\n  = help: specs are UTF-8 text (.conv or .toml)\n",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    load_source(path, source, max_memory, color)
+}
+
+/// Parses and checks text that claims to come from `path` (whose directory anchors `npy`).
+pub fn load_source(
+    path: &Path,
+    source: String,
+    max_memory: u64,
+    color: bool,
+) -> Result<Loaded, LoadError> {
+    let shown = path.display().to_string();
+    let syntax = Syntax::from_path(path);
+    let reject = |diagnostics: Vec<Diagnostic>, source: &str| LoadError {
+        message: render(&shown, source, &diagnostics, color),
+        diagnostics,
+    };
+    let spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let options = Options {
+        base_dir,
+        max_memory,
+    };
+    let model = check::check(&spec, &options).map_err(|d| reject(d, &source))?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        source,
+        syntax,
+        spec,
+        model,
+    })
+}
+
+/// Computes every value of the model on `backend`, indexed like `model.values`.
+pub fn execute(model: &Model, backend: Backend) -> Vec<Tensor> {
+    match backend {
+        Backend::Interp => interp::run(model),
+    }
+}

@@ -242,8 +242,14 @@ mod tests {
 
     #[test]
     fn empty_fans_and_huge_shapes_do_not_fail_badly() {
-        assert_eq!(initialize("he_normal", &[3, 0, 4], 0).unwrap(), Vec::<f32>::new());
-        assert_eq!(initialize("glorot_uniform", &[0], 0).unwrap(), Vec::<f32>::new());
+        assert_eq!(
+            initialize("he_normal", &[3, 0, 4], 0).unwrap(),
+            Vec::<f32>::new()
+        );
+        assert_eq!(
+            initialize("glorot_uniform", &[0], 0).unwrap(),
+            Vec::<f32>::new()
+        );
         assert!(initialize("glorot_uniform", &[usize::MAX, 3], 0).is_err());
         assert!(initialize("banana", &[1], 0)
             .unwrap_err()

@@ -42,7 +42,10 @@ fn bump_json_is_exactly_the_tutorials_numbers() {
 
 #[test]
 fn vertical_line_text_prints_the_map_as_the_tutorial_does() {
-    for spec in ["specs/seed/vertical_line.conv", "specs/seed/vertical_line.toml"] {
+    for spec in [
+        "specs/seed/vertical_line.conv",
+        "specs/seed/vertical_line.toml",
+    ] {
         let o = convc(&["run", spec]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let out = stdout(&o);
@@ -59,10 +62,25 @@ fn missing_garbage_and_empty_files_exit_2_with_a_message() {
     std::fs::write(dir.join("binary.conv"), [0u8, 0xff, 0xfe, 0x80]).unwrap();
     std::fs::write(dir.join("garbage.toml"), "[[[[ = ").unwrap();
     let missing = dir.join("missing.conv");
-    for path in ["garbage.conv", "empty.conv", "binary.conv", "garbage.toml"].map(|f| dir.join(f)).iter().chain([&missing]) {
+    for path in ["garbage.conv", "empty.conv", "binary.conv", "garbage.toml"]
+        .map(|f| dir.join(f))
+        .iter()
+        .chain([&missing])
+    {
         let o = convc(&["run", path.to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(2), "{}: {}", path.display(), stderr(&o));
-        assert!(stderr(&o).contains("error"), "{}: {}", path.display(), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("error"),
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     }
 }
@@ -71,8 +89,18 @@ fn missing_garbage_and_empty_files_exit_2_with_a_message() {
 fn command_line_mistakes_exit_2() {
     assert_eq!(convc(&["run"]).status.code(), Some(2));
     assert_eq!(convc(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(convc(&["run", "specs/seed/bump.conv", "--format", "xml"]).status.code(), Some(2));
-    assert_eq!(convc(&["run", "specs/seed/bump.conv", "--max-memory", "lots"]).status.code(), Some(2));
+    assert_eq!(
+        convc(&["run", "specs/seed/bump.conv", "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        convc(&["run", "specs/seed/bump.conv", "--max-memory", "lots"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(convc(&["--help"]).status.code(), Some(0));
 }
 
@@ -87,11 +115,18 @@ fn test_command_passes_fails_and_reports_positions() {
     let source = std::fs::read_to_string("specs/seed/bump.conv").unwrap();
     // Change the expectation: position 2 should now be reported as expected 5, got 1.
     let changed = source.replace("= [0 0 1 1 0 0]", "= [0 0 5 1 0 0]");
-    assert_ne!(changed, source, "the seed spec's expect line changed; update this test");
+    assert_ne!(
+        changed, source,
+        "the seed spec's expect line changed; update this test"
+    );
     std::fs::write(&spec, changed).unwrap();
     let o = convc(&["test", spec.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stdout(&o).contains("at (0, 2, 0): expected 5, got 1"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("at (0, 2, 0): expected 5, got 1"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("0 passed, 1 failed"), "{}", stdout(&o));
 }
 

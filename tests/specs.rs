@@ -17,7 +17,10 @@ use std::path::Path;
 
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 fn settings(source: &str) -> insta::Settings {
@@ -39,15 +42,26 @@ fn good_spec(path: &Path, name: &str) {
     let model = &loaded.model;
     let values = pipeline::execute(model, Backend::Interp);
     let report = testing::check_expects(model, &values);
-    assert!(report.is_empty(), "{shown}: expectations do not hold:\n{report}");
-    let mut out = format!("$ convc check {shown}\n{}\n$ convc run --all {shown}\n", summary::summary(&shown, model));
+    assert!(
+        report.is_empty(),
+        "{shown}: expectations do not hold:\n{report}"
+    );
+    let mut out = format!(
+        "$ convc check {shown}\n{}\n$ convc run --all {shown}\n",
+        summary::summary(&shown, model)
+    );
     for (i, value) in model.values.iter().enumerate() {
         if let ValueKind::Layer(layer) = &value.kind {
             let names = match &layer.op {
                 convc::ir::Op::Conv(c) => c.filter_names.clone(),
                 _ => Vec::new(),
             };
-            out.push_str(&text::tensor(&value.name, &values[i], &names, text::Limits::DEFAULT));
+            out.push_str(&text::tensor(
+                &value.name,
+                &values[i],
+                &names,
+                text::Limits::DEFAULT,
+            ));
         }
     }
     settings(&loaded.source).bind(|| insta::assert_snapshot!(name, out));
@@ -68,17 +82,23 @@ fn bad_spec(path: &Path, name: &str) {
 
 #[test]
 fn seed_specs() {
-    insta::glob!("../specs", "seed/*.{conv,toml}", |path| good_spec(path, "seed"));
+    insta::glob!("../specs", "seed/*.{conv,toml}", |path| good_spec(
+        path, "seed"
+    ));
 }
 
 #[test]
 fn feature_specs() {
-    insta::glob!("../specs", "features/*.{conv,toml}", |path| good_spec(path, "features"));
+    insta::glob!("../specs", "features/*.{conv,toml}", |path| good_spec(
+        path, "features"
+    ));
 }
 
 #[test]
 fn error_specs() {
-    insta::glob!("../specs", "errors/*.{conv,toml}", |path| bad_spec(path, "errors"));
+    insta::glob!("../specs", "errors/*.{conv,toml}", |path| bad_spec(
+        path, "errors"
+    ));
 }
 
 /// Every spec file lies in a directory the globs above cover, so none is silently skipped.
@@ -87,7 +107,10 @@ fn every_spec_is_covered() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
     let all = testing::collect(&[root.clone()]).expect("specs/ is readable");
     for path in all {
-        let dir = path.parent().and_then(|p| p.strip_prefix(&root).ok()).map(|p| p.display().to_string());
+        let dir = path
+            .parent()
+            .and_then(|p| p.strip_prefix(&root).ok())
+            .map(|p| p.display().to_string());
         assert!(
             matches!(dir.as_deref(), Some("seed" | "features" | "errors")),
             "{} is in no tested directory",

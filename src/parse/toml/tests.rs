@@ -493,3 +493,33 @@ fn arguments_must_look_like_arguments() {
     let d = error(&format!("{LAYER}data = {{ a = 1 }}\n"), "holds a table");
     assert!(d.hints[0].contains("inside a tensor"));
 }
+
+mod never_panics {
+    use super::{parse_toml, PRODUCT_EXAMPLE};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn on_arbitrary_text(text in "\\PC{0,200}") {
+            let _ = parse_toml(&text);
+        }
+
+        /// Damaged versions of a good spec reach deeper into the walk than random text.
+        #[test]
+        fn on_edited_specs(at in 0usize..1000, len in 0usize..20, insert in "[\\[\\]{}=,\"a-z0-9.\\n -]{0,8}") {
+            let mut text = PRODUCT_EXAMPLE.to_string();
+            let start = at.min(text.len());
+            let end = (start + len).min(text.len());
+            if text.is_char_boundary(start) && text.is_char_boundary(end) {
+                text.replace_range(start..end, &insert);
+            }
+            if let Err(diags) = parse_toml(&text) {
+                prop_assert!(!diags.is_empty());
+                for d in diags {
+                    let span = d.span.unwrap_or_default();
+                    prop_assert!(span.start <= span.end && span.end <= text.len(), "{d:?}");
+                }
+            }
+        }
+    }
+}

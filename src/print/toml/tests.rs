@@ -117,7 +117,10 @@ within = 2
     let printed = round_trip(&spec);
     // Compared as text because NaN != NaN.
     let reparsed = without_spans(&parse_toml(&printed).unwrap());
-    assert_eq!(format!("{reparsed:?}"), format!("{:?}", without_spans(&spec)));
+    assert_eq!(
+        format!("{reparsed:?}"),
+        format!("{:?}", without_spans(&spec))
+    );
     // Long data wraps; a long tensor becomes a table of its own.
     assert!(
         printed.contains("data = [\n    0.1, -0.0, 1e-7, 6.02e23,"),

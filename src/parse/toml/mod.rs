@@ -17,7 +17,7 @@ pub(crate) mod tests;
 #[allow(clippy::result_large_err)]
 mod walk;
 
-use crate::ast::{ExpectDecl, InputDecl, Spanned, Spec};
+use crate::ast::{ExpectDecl, InputDecl, Span, Spanned, Spec};
 use crate::diagnostic::Diagnostic;
 use ::toml::de::{DeTable, DeValue};
 use walk::{span_of, Value};
@@ -34,7 +34,7 @@ pub fn parse_toml(text: &str) -> Result<Spec, Vec<Diagnostic>> {
     // errors `toml` recovers into are consequences of the first and would mislead. Deep
     // nesting is refused by `toml` itself ("max recursion depth met"), so it cannot overflow
     // the stack.
-    let root = DeTable::parse(text).map_err(|e| vec![syntax_error(&e)])?;
+    let root = DeTable::parse(text).map_err(|e| vec![syntax_error(&e, text)])?;
     let mut diags = Vec::new();
     let mut spec = Spec::default();
     for (key, value) in walk::entries(root.get_ref()) {
@@ -64,7 +64,7 @@ pub fn parse_toml(text: &str) -> Result<Spec, Vec<Diagnostic>> {
 }
 
 /// `toml`'s message is "what is wrong, expected what"; the second half becomes the label.
-fn syntax_error(error: &::toml::de::Error) -> Diagnostic {
+fn syntax_error(error: &::toml::de::Error, text: &str) -> Diagnostic {
     let message = error.message().trim();
     let (what, expected) = match message.split_once(", expected ") {
         Some((what, expected)) => (what, Some(expected)),
@@ -72,13 +72,34 @@ fn syntax_error(error: &::toml::de::Error) -> Diagnostic {
     };
     let message = format!("invalid TOML: {what}");
     let diagnostic = match error.span() {
-        Some(span) => Diagnostic::error(span.into(), message),
+        Some(span) => Diagnostic::error(point_back(span.into(), text), message),
         None => Diagnostic::error_unlocated(message),
     };
-    match expected {
+    let diagnostic = match expected {
         Some(expected) => diagnostic.with_label(format!("expected {expected}")),
         None => diagnostic,
+    };
+    // An unclosed list reads as a missing comma before whatever follows it.
+    match what {
+        "missing comma between array elements" => {
+            diagnostic.with_hint("if the list ends here, close it with `]`")
+        }
+        "missing comma between key-value pairs" => {
+            diagnostic.with_hint("if the table ends here, close it with `}`")
+        }
+        _ => diagnostic,
     }
+}
+
+/// `toml` reports something missing (a `,` or `]` at the end of a line) at the next token,
+/// often lines later; the user needs to see the place right after the last thing written.
+fn point_back(span: Span, text: &str) -> Span {
+    if span.start != span.end {
+        return span;
+    }
+    let before = text.get(..span.start).unwrap_or(text);
+    let end = before.trim_end().len();
+    Span::new(end, end)
 }
 
 /// The tables of `[[layers]]` or `[[expect]]`. `[layers]` (one bracket pair) is a table, not

@@ -523,3 +523,12 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn an_unclosed_list_is_shown_where_it_should_close() {
+    let text = "[inputs.x]\ndata = [0, 1\n\n[[layers]]\n";
+    let d = error(text, "missing comma");
+    let at = d.span.unwrap().start;
+    assert_eq!(&text[..at], "[inputs.x]\ndata = [0, 1");
+    assert!(d.hints[0].contains("close it with `]`"));
+}

@@ -41,20 +41,39 @@ pub(super) fn float(x: f64) -> String {
     }
 }
 
-/// `[0, 1, 0]`, or for long data one line per [`NUMBERS_PER_LINE`] values.
-pub(super) fn numbers(values: &[f64]) -> String {
+/// `[0, 1, 0]`, or for long data one row of the tensor per line (see [`per_line`]).
+pub(super) fn numbers(values: &[f64], shape: Option<&[usize]>) -> String {
     let texts: Vec<String> = values.iter().map(|&x| number(x)).collect();
     if texts.len() <= NUMBERS_PER_LINE {
         return format!("[{}]", texts.join(", "));
     }
     let mut out = String::from("[\n");
-    for chunk in texts.chunks(NUMBERS_PER_LINE) {
+    for chunk in texts.chunks(per_line(shape)) {
         out.push_str("    ");
         out.push_str(&chunk.join(", "));
         out.push_str(",\n");
     }
     out.push(']');
     out
+}
+
+/// Values per line of a long data array. Rows of the tensor (the trailing axes, for an image
+/// `cols x channels`) are kept whole so that the text looks like the picture, as long as a row
+/// has at least 4 and at most [`NUMBERS_PER_LINE`] values; shorter rows (a few channels) are
+/// packed several to a line, and longer ones are cut at [`NUMBERS_PER_LINE`].
+fn per_line(shape: Option<&[usize]>) -> usize {
+    let mut row = 1usize;
+    for &dim in shape.unwrap_or_default().iter().rev() {
+        match row.checked_mul(dim) {
+            Some(longer) if longer <= NUMBERS_PER_LINE => row = longer,
+            _ => break,
+        }
+    }
+    match row {
+        0 => NUMBERS_PER_LINE,
+        1..4 => row * (NUMBERS_PER_LINE / row),
+        _ => row,
+    }
 }
 
 /// `[1, 8, 1]`.
@@ -145,10 +164,22 @@ mod tests {
 
     #[test]
     fn long_lists_wrap() {
-        assert_eq!(numbers(&[0.0, 1.0, 0.5]), "[0, 1, 0.5]");
-        let wrapped = numbers(&[1.0; 17]);
+        assert_eq!(numbers(&[0.0, 1.0, 0.5], None), "[0, 1, 0.5]");
+        let wrapped = numbers(&[1.0; 17], None);
         assert_eq!(wrapped.lines().count(), 4, "{wrapped}");
         assert!(wrapped.ends_with("    1,\n]"));
+    }
+
+    #[test]
+    fn long_data_keeps_rows_on_lines() {
+        assert_eq!(per_line(Some(&[1, 8, 8, 1])), 8);
+        assert_eq!(per_line(Some(&[3, 3, 2, 4])), 8);
+        assert_eq!(per_line(Some(&[5, 5, 3])), 15);
+        assert_eq!(per_line(Some(&[1, 100, 3])), 15);
+        assert_eq!(per_line(Some(&[1, 28, 28, 1])), 16);
+        assert_eq!(per_line(Some(&[1, 0, 4])), 16);
+        assert_eq!(per_line(Some(&[usize::MAX, usize::MAX])), 16);
+        assert_eq!(per_line(None), 16);
     }
 
     #[test]

@@ -61,34 +61,35 @@ pub(super) fn tensor_entries(
     what: &str,
 ) -> Result<Vec<Entry>, String> {
     let declared = tensor.shape.as_ref().map(|s| s.value.clone());
+    // The shape the values have: as written, or as the checker worked it out.
+    let actual: Option<Vec<usize>> = match &declared {
+        Some(declared) => Some(
+            declared
+                .iter()
+                .map(|&d| usize::try_from(d).map_err(|_| format!("{what} is too large")))
+                .collect::<Result<_, _>>()?,
+        ),
+        None => shape,
+    };
     let mut entries = Vec::new();
     match &tensor.value.value {
         TensorValue::Numbers(grid) => {
-            let shape = match declared {
-                Some(declared) => Some(declared),
-                None if grid.rows.len() > 1 => {
-                    Some(known(shape, what)?.iter().map(|&d| d as u64).collect())
-                }
-                None => None,
-            };
-            if let Some(shape) = shape {
-                entries.push(("shape", size_list(&shape)));
+            // Rows written in `.conv` carry the matrix shape; flat TOML data needs it spelled.
+            if declared.is_some() || grid.rows.len() > 1 {
+                entries.push(("shape", shape_list(&known(actual.clone(), what)?)));
             }
-            entries.push(("data", numbers(&grid.values().collect::<Vec<_>>())));
+            let values: Vec<f64> = grid.values().collect();
+            entries.push(("data", numbers(&values, actual.as_deref())));
         }
         TensorValue::Grids(_) => {
-            let shape: Vec<usize> = match declared {
-                Some(declared) => declared.iter().map(|&d| d as usize).collect(),
-                None => known(shape, what)?,
-            };
+            let shape = known(actual, what)?;
             // A checked model's grids always assemble; the error is kept for safety's sake.
             let values = assemble(&tensor.value, &shape, role, what).map_err(|diags| {
                 let messages: Vec<String> = diags.into_iter().map(|d| d.message).collect();
                 messages.join("; ")
             })?;
-            let sizes: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-            entries.push(("shape", size_list(&sizes)));
-            entries.push(("data", numbers(&values)));
+            entries.push(("shape", shape_list(&shape)));
+            entries.push(("data", numbers(&values, Some(&shape))));
         }
         TensorValue::Fill(x) => {
             entries.extend(declared.map(|s| ("shape", size_list(&s))));
@@ -112,11 +113,16 @@ pub(super) fn tensor_entries(
             entries.push(("builtin", string(&builtin.name.value)));
             if !builtin.args.is_empty() {
                 let args: Vec<f64> = builtin.args.iter().map(|a| a.value).collect();
-                entries.push(("args", numbers(&args)));
+                entries.push(("args", numbers(&args, None)));
             }
         }
     }
     Ok(entries)
+}
+
+fn shape_list(shape: &[usize]) -> String {
+    let sizes: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    size_list(&sizes)
 }
 
 fn known(shape: Option<Vec<usize>>, what: &str) -> Result<Vec<usize>, String> {

@@ -268,7 +268,7 @@ fn rows_and_labelled_grids_are_flattened_with_their_shapes() {
         }],
     };
     let printed = round_trip(&spec);
-    assert!(printed.contains("name = \"mixed\"\nshape = [3, 3, 2]\ndata = [\n    -1, 1, 0, 2, 1, 3, -2, 4, 0, 5, 2, 6, -1, 7, 0, 8,\n    1, 9,\n]\n"), "{printed}");
+    assert!(printed.contains("name = \"mixed\"\nshape = [3, 3, 2]\ndata = [\n    -1, 1, 0, 2, 1, 3,\n    -2, 4, 0, 5, 2, 6,\n    -1, 7, 0, 8, 1, 9,\n]\n"), "{printed}");
     assert!(
         printed.contains("[[expect]]\nname = \"photo\"\nshape = [1, 4, 4, 2]\n"),
         "{printed}"

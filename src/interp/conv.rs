@@ -105,7 +105,10 @@ mod tests {
         // so patches centred on columns 3 and 4 (outputs 2 and 3) see 1+1+1 = 3.
         let row = [0., 0., 0., 1., 1., 0., 0., 0.];
         let image: Vec<f32> = row.iter().copied().cycle().take(64).collect();
-        let axes = vec![axis(8, 3, AxisPadding::Valid), axis(8, 3, AxisPadding::Valid)];
+        let axes = vec![
+            axis(8, 3, AxisPadding::Valid),
+            axis(8, 3, AxisPadding::Valid),
+        ];
         let op = conv_op(axes, 1, 1, &[0., 1., 0., 0., 1., 0., 0., 1., 0.]);
         let out = run(&op, &tensor(&[1, 8, 8, 1], &image));
         let expected_row = [0., 0., 3., 3., 0., 0.];
@@ -116,7 +119,11 @@ mod tests {
     #[test]
     fn same_padding_reads_zeros_at_the_border() {
         // 0 | 1 2 3 4 | 0 summed in threes: 0+1+2, 1+2+3, 2+3+4, 3+4+0.
-        let out = conv1d(&[1., 2., 3., 4.], &[1., 1., 1.], axis(4, 3, AxisPadding::Same));
+        let out = conv1d(
+            &[1., 2., 3., 4.],
+            &[1., 1., 1.],
+            axis(4, 3, AxisPadding::Same),
+        );
         assert_eq!(out, [3., 6., 9., 7.]);
     }
 
@@ -154,7 +161,10 @@ mod tests {
         let image: Vec<f32> = (1..=16).map(|v| v as f32).collect();
         let side = axis_with(4, 3, 2, 1, AxisPadding::Same);
         let op = conv_op(vec![side, side], 1, 1, &[1.; 9]);
-        assert_eq!(run(&op, &tensor(&[1, 4, 4, 1], &image)), [54., 45., 72., 54.]);
+        assert_eq!(
+            run(&op, &tensor(&[1, 4, 4, 1], &image)),
+            [54., 45., 72., 54.]
+        );
     }
 
     #[test]
@@ -177,7 +187,12 @@ mod tests {
     fn channels_and_filters_use_keras_layout() {
         // One position, 2 input channels (3, 5), 2 filters; kernel (1, 2, 2) is [ci][f]:
         // f0 = 1*3 + 3*5 = 18, f1 = 2*3 + 4*5 = 26.
-        let op = conv_op(vec![axis(1, 1, AxisPadding::Valid)], 2, 2, &[1., 2., 3., 4.]);
+        let op = conv_op(
+            vec![axis(1, 1, AxisPadding::Valid)],
+            2,
+            2,
+            &[1., 2., 3., 4.],
+        );
         assert_eq!(run(&op, &tensor(&[1, 1, 2], &[3., 5.])), [18., 26.]);
     }
 
@@ -244,14 +259,20 @@ mod tests {
     #[test]
     fn replicate_mode() {
         // 1 1 | 1 2 3 | 3 3 -> 1+10+100, 1+10+200, 1+20+300, 2+30+300, 3+30+300.
-        assert_eq!(padded(PaddingMode::Replicate), [111., 211., 321., 332., 333.]);
+        assert_eq!(
+            padded(PaddingMode::Replicate),
+            [111., 211., 321., 332., 333.]
+        );
     }
 
     #[test]
     fn circular_mode() {
         // Index -2 -> 1, -1 -> 2, 3 -> 0, 4 -> 1: 2 3 | 1 2 3 | 1 2
         // -> 2+30+100, 3+10+200, 1+20+300, 2+30+100, 3+10+200.
-        assert_eq!(padded(PaddingMode::Circular), [132., 213., 321., 132., 213.]);
+        assert_eq!(
+            padded(PaddingMode::Circular),
+            [132., 213., 321., 132., 213.]
+        );
     }
 
     #[test]
@@ -259,7 +280,10 @@ mod tests {
         // `1 2` padded by 3 before, kernel [1]: indices -3..=1 wrap to 1 0 1 0 1.
         let mut op = conv_op(vec![axis(2, 1, pad(3, 0))], 1, 1, &[1.]);
         op.padding_mode = PaddingMode::Circular;
-        assert_eq!(run(&op, &tensor(&[1, 2, 1], &[1., 2.])), [2., 1., 2., 1., 2.]);
+        assert_eq!(
+            run(&op, &tensor(&[1, 2, 1], &[1., 2.])),
+            [2., 1., 2., 1., 2.]
+        );
     }
 
     #[test]

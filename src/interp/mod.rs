@@ -68,3 +68,97 @@ pub fn run_layer(layer: &Layer, inputs: &[&Tensor], out_shape: &[usize]) -> Tens
         Op::Concatenate => merge::concatenate(inputs, out_shape),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{axis, conv_op, tensor};
+    use super::*;
+    use crate::geometry::AxisPadding;
+    use crate::ir::{Activation, MergeKind, Value};
+
+    fn input(name: &str, tensor: Tensor) -> Value {
+        Value {
+            name: name.into(),
+            shape: tensor.shape.clone(),
+            kind: ValueKind::Input(tensor),
+        }
+    }
+
+    fn layer(name: &str, shape: &[usize], inputs: Vec<usize>, op: Op) -> Value {
+        Value {
+            name: name.into(),
+            shape: shape.to_vec(),
+            kind: ValueKind::Layer(Layer {
+                op_name: name.into(),
+                inputs,
+                op,
+            }),
+        }
+    }
+
+    #[test]
+    fn run_computes_every_value_in_order() {
+        // signal (batch 2): 0 0 0 1 1 0 0 0 and 1 2 3 4 5 6 7 8.
+        // bump = conv1d [0 1 0], valid: the middle of each window (cells 1..=6).
+        // edge = conv1d [-1 0 1], valid: x[i+2] - x[i].
+        // diff = subtract(bump, edge); act = relu(diff); both = concatenate(bump, edge).
+        let signal = tensor(
+            &[2, 8, 1],
+            &[
+                0., 0., 0., 1., 1., 0., 0., 0., 1., 2., 3., 4., 5., 6., 7., 8.,
+            ],
+        );
+        let geometry = axis(8, 3, AxisPadding::Valid);
+        let bump = conv_op(vec![geometry], 1, 1, &[0., 1., 0.]);
+        let edge = conv_op(vec![geometry], 1, 1, &[-1., 0., 1.]);
+        let shape = [2, 6, 1];
+        let model = Model {
+            values: vec![
+                input("signal", signal.clone()),
+                layer("bump", &shape, vec![0], Op::Conv(bump)),
+                layer("edge", &shape, vec![0], Op::Conv(edge)),
+                layer("diff", &shape, vec![1, 2], Op::Merge(MergeKind::Subtract)),
+                layer("act", &shape, vec![3], Op::Activation(Activation::Relu)),
+                layer("both", &[2, 6, 2], vec![1, 2], Op::Concatenate),
+            ],
+            outputs: vec![4],
+            expects: vec![],
+        };
+        let values = run(&model);
+        assert_eq!(values.len(), 6);
+        assert_eq!(values[0], signal);
+        // Item 0: bump 0 0 1 1 0 0; edge = x[i+2]-x[i] = 0 1 1 -1 -1 0.
+        // Item 1: bump 2..=7; edge 2 everywhere.
+        assert_eq!(
+            values[1].data,
+            [0., 0., 1., 1., 0., 0., 2., 3., 4., 5., 6., 7.]
+        );
+        assert_eq!(
+            values[2].data,
+            [0., 1., 1., -1., -1., 0., 2., 2., 2., 2., 2., 2.]
+        );
+        // bump - edge: 0 -1 0 2 1 0 | 0 1 2 3 4 5; relu clears the -1.
+        assert_eq!(
+            values[3].data,
+            [0., -1., 0., 2., 1., 0., 0., 1., 2., 3., 4., 5.]
+        );
+        assert_eq!(
+            values[4],
+            tensor(&shape, &[0., 0., 0., 2., 1., 0., 0., 1., 2., 3., 4., 5.])
+        );
+        assert_eq!(values[5].shape, [2, 6, 2]);
+        assert_eq!(values[5].data[..4], [0., 0., 0., 1.]);
+    }
+
+    #[test]
+    fn activation_layer_softmaxes_the_last_axis() {
+        // (1, 2, 2): positions (0, 0) and (3, 3) each softmax to (0.5, 0.5).
+        let act = Layer {
+            op_name: "activation".into(),
+            inputs: vec![0],
+            op: Op::Activation(Activation::Softmax),
+        };
+        let x = tensor(&[1, 2, 2], &[0., 0., 3., 3.]);
+        assert_eq!(run_layer(&act, &[&x], &[1, 2, 2]).data, [0.5; 4]);
+    }
+}

@@ -3,8 +3,8 @@
 //! The formulas are Keras's, written as Keras writes them, with one deliberate difference in
 //! form (never in value): `softplus` and `gelu` use the numerically stable equivalent.
 //!
-//! Non-finite inputs never panic. NaN propagates through every activation, as in JAX (Keras 3's
-//! reference backend): `relu(NaN)` is NaN, not 0 — `jnp.maximum` propagates NaN, while Rust's
+//! Non-finite inputs never panic. NaN propagates through every activation, as in JAX (one of
+//! Keras 3's backends): `relu(NaN)` is NaN, not 0 — `jnp.maximum` propagates NaN, while Rust's
 //! `f64::max` would silently drop it, so the clamps below test for NaN first. Infinities follow
 //! the formulas as written, again like Keras: `relu(inf) = inf`, `sigmoid(-inf) = 0`, but
 //! `silu(-inf) = -inf * 0` and `gelu(-inf)` are NaN, and `softsign(inf) = inf/inf` is NaN.

@@ -8,10 +8,12 @@
 //! once: a convolution multiplies f32 inputs by f32 weights (each product is exact in f64),
 //! sums the products in f64, adds the bias in f64, applies the activation in f64, and only then
 //! rounds. Merges and average pooling likewise sum in f64 and round once. The result is the
-//! exact real-number answer up to f64 error (relative ~1e-16 per operation, far below f32's
-//! 6e-8) and then one f32 rounding, so it does not depend on summation order. Keras/XLA sum in
-//! f32 in some order of their own; they differ from this interpreter by f32 rounding only, and
-//! that difference is what a tolerance has to allow when comparing them (or the JIT) to it.
+//! exact real-number answer up to f64 error (for a sum of n terms, at most about n * 1e-16 times
+//! the sum of their magnitudes: far below f32's relative rounding of 6e-8 unless the terms
+//! cancel almost completely), then rounded to f32 once, so it does not depend on summation
+//! order. Keras/XLA sum in f32 in an order of their own; they differ from this interpreter by
+//! f32 rounding only, and that difference is what a tolerance must allow when comparing them
+//! (or the JIT) to it.
 //!
 //! **Layout.** Tensors are row-major channels-last: `(batch, spatial..., channels)`.
 

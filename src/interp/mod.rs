@@ -2,7 +2,7 @@
 //!
 //! Every layer is computed with plain nested loops in the order one would write them on paper;
 //! speed is the JIT's business. One generic implementation serves 1, 2 and 3 spatial axes
-//! ([`window::Counter`] stands in for the nested loops over positions and taps).
+//! (`window::Counter` stands in for the nested loops over positions and taps).
 //!
 //! **Precision.** Each output value is computed as exactly as f64 allows and rounded to f32
 //! once: a convolution multiplies f32 inputs by f32 weights (each product is exact in f64),

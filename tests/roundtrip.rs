@@ -136,7 +136,7 @@ fn value() -> impl Strategy<Value = f64> {
             6.02e23,
             -0.0,
             2.5e-38,
-            0.7071067811865476
+            std::f64::consts::FRAC_1_SQRT_2
         ]),
     ]
 }

@@ -125,9 +125,9 @@ pub fn conv(
             return None;
         }
     }
-    if in_channels % groups != 0 || filters % groups != 0 {
+    if !in_channels.is_multiple_of(groups) || !filters.is_multiple_of(groups) {
         let span = args.span("groups").unwrap_or(decl.op.span);
-        let which = if in_channels % groups != 0 {
+        let which = if !in_channels.is_multiple_of(groups) {
             format!("the input's {in_channels} channels")
         } else {
             format!("the {filters} filters")

@@ -360,6 +360,7 @@ fn expect_rank(
 }
 
 /// Resolves every spatial axis, reporting empty outputs with their formula.
+#[allow(clippy::too_many_arguments)]
 pub fn axes(
     decl: &LayerDecl,
     span: Span,

@@ -135,15 +135,14 @@ fn report_cycles(
         let Some(next) = next else { return };
         if let Some(pos) = path.iter().position(|&p| p == next) {
             let cycle = &path[pos..];
-            let mut names: Vec<&str> = cycle
+            // `path` follows "reads" edges: each layer reads the next one.
+            let names: Vec<String> = cycle
                 .iter()
-                .rev()
-                .map(|&i| spec.layers[i].name.value.as_str())
+                .map(|&i| format!("`{}`", spec.layers[i].name.value))
                 .collect();
-            names.push(spec.layers[next].name.value.as_str());
             let mut d = Diagnostic::error(
                 spec.layers[next].name.span,
-                format!("the layers form a cycle: {}", names.join(" -> ")),
+                format!("the layers form a cycle: {}", cycle_text(&names)),
             )
             .with_label("this layer depends on itself");
             for &i in cycle.iter().filter(|&&i| i != next) {
@@ -157,6 +156,21 @@ fn report_cycles(
         path.push(next);
         current = next;
     }
+}
+
+/// `a` reads `b`, which reads `c`, which reads `a`.
+fn cycle_text(names: &[String]) -> String {
+    let mut text = names[0].clone();
+    for (k, name) in names
+        .iter()
+        .skip(1)
+        .chain(std::iter::once(&names[0]))
+        .enumerate()
+    {
+        text.push_str(if k == 0 { " reads " } else { ", which reads " });
+        text.push_str(name);
+    }
+    text
 }
 
 pub fn declared(spec: &Spec, name: &str) -> bool {

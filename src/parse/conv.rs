@@ -1,4 +1,4 @@
-//! The `.conv` front end: the pest grammar in `grammar/convc.pest`, then [`build`] turns the
+//! The `.conv` front end: the pest grammar in `grammar/convc.pest`, then `build` turns the
 //! parse tree into an [`ast::Spec`](crate::ast::Spec).
 //!
 //! pest stops at the first syntax error. To report more than one, [`parse_conv`] resumes after

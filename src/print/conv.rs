@@ -3,7 +3,7 @@
 //! The printer writes the AST, not the model: builtins stay names, `init` stays an
 //! initializer, labelled grids stay as written. The model only supplies shapes, so that flat
 //! data (from TOML, or a `[ ... ]` written on one line) is laid out as rows and labelled grids
-//! (see [`layout`]). Numbers are written so that reading them back gives the identical `f64`,
+//! (see `layout`). Numbers are written so that reading them back gives the identical `f64`,
 //! which makes `parse_conv(to_conv(spec))` describe the same model.
 
 mod layout;

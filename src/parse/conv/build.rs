@@ -207,12 +207,15 @@ impl Builder {
         }
         if let (Some(kernel), Some(filter)) = (kernel_span, layer.filter_list.first()) {
             self.diagnostics.push(
-                Diagnostic::error(kernel, "the layer has both a `kernel` and `filter` clauses")
-                    .with_label("the whole kernel")
-                    .with_secondary(filter.span, "a filter of the same kernel")
-                    .with_hint(
-                        "write the weights either filter by filter or as one `kernel`, not both",
-                    ),
+                Diagnostic::error(
+                    kernel,
+                    "the layer has both a `kernel` clause and `filter` clauses",
+                )
+                .with_label("the whole kernel")
+                .with_secondary(filter.span, "a filter of the same kernel")
+                .with_hint(
+                    "write the weights either filter by filter or as one `kernel`, not both",
+                ),
             );
         }
     }

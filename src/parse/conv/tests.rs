@@ -344,7 +344,7 @@ fn reports_problems_found_while_building() {
     let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages.len(), 6, "{}", render(text, &diagnostics));
     assert!(
-        messages[0].contains("both a `kernel` and `filter`"),
+        messages[0].contains("both a `kernel` clause and `filter`"),
         "{messages:?}"
     );
     assert!(messages[1].contains("second `kernel`"), "{messages:?}");

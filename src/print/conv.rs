@@ -77,7 +77,14 @@ fn write_layer(out: &mut Writer, layer: &LayerDecl, model: &Model) {
             Some(name) => out.start(&format!("filter {}", name.value)),
             None => out.start("filter"),
         }
-        out.tensor(&filter.tensor, shapes.filter_role, shapes.filter.as_deref());
+        // Without the model, a filter's written shape says how many axes are spatial.
+        let role = match (&shapes.filter, &filter.tensor.shape) {
+            (None, Some(written)) => Role::Filter {
+                spatial: written.value.len().saturating_sub(1),
+            },
+            _ => shapes.filter_role,
+        };
+        out.tensor(&filter.tensor, role, shapes.filter.as_deref());
         out.end_line();
     }
     if let Some(kernel) = &layer.kernel {

@@ -166,16 +166,17 @@ impl Builder {
                     }
                 }
                 Rule::filter_clause => {
-                    let (mut name, mut tensor) = (None, None);
+                    let (mut name, mut shape, mut tensor) = (None, None, None);
                     for part in item.into_inner() {
                         match part.as_rule() {
                             Rule::filter_name => name = Some(self.ident(&part)),
+                            Rule::filter_shape => shape = self.shape(part),
                             Rule::tensor => tensor = self.tensor(part),
                             _ => {}
                         }
                     }
                     if let Some(value) = tensor {
-                        let tensor = TensorLit { shape: None, value };
+                        let tensor = TensorLit { shape, value };
                         layer.filter_list.push(FilterDecl { name, tensor, span });
                     }
                 }

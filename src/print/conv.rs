@@ -3,7 +3,7 @@
 //! The printer writes the AST, not the model: builtins stay names, `init` stays an
 //! initializer, labelled grids stay as written. The model only supplies shapes, so that flat
 //! data (from TOML, or a `[ ... ]` written on one line) is laid out as rows and labelled grids
-//! (see [`layout`]). Numbers are written so that reading them back gives the identical `f64`,
+//! (see `layout`). Numbers are written so that reading them back gives the identical `f64`,
 //! which makes `parse_conv(to_conv(spec))` describe the same model.
 
 mod layout;
@@ -77,7 +77,14 @@ fn write_layer(out: &mut Writer, layer: &LayerDecl, model: &Model) {
             Some(name) => out.start(&format!("filter {}", name.value)),
             None => out.start("filter"),
         }
-        out.tensor(&filter.tensor, shapes.filter_role, shapes.filter.as_deref());
+        // Without the model, a filter's written shape says how many axes are spatial.
+        let role = match (&shapes.filter, &filter.tensor.shape) {
+            (None, Some(written)) => Role::Filter {
+                spatial: written.value.len().saturating_sub(1),
+            },
+            _ => shapes.filter_role,
+        };
+        out.tensor(&filter.tensor, role, shapes.filter.as_deref());
         out.end_line();
     }
     if let Some(kernel) = &layer.kernel {

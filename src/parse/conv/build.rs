@@ -166,16 +166,17 @@ impl Builder {
                     }
                 }
                 Rule::filter_clause => {
-                    let (mut name, mut tensor) = (None, None);
+                    let (mut name, mut shape, mut tensor) = (None, None, None);
                     for part in item.into_inner() {
                         match part.as_rule() {
                             Rule::filter_name => name = Some(self.ident(&part)),
+                            Rule::filter_shape => shape = self.shape(part),
                             Rule::tensor => tensor = self.tensor(part),
                             _ => {}
                         }
                     }
                     if let Some(value) = tensor {
-                        let tensor = TensorLit { shape: None, value };
+                        let tensor = TensorLit { shape, value };
                         layer.filter_list.push(FilterDecl { name, tensor, span });
                     }
                 }
@@ -207,12 +208,15 @@ impl Builder {
         }
         if let (Some(kernel), Some(filter)) = (kernel_span, layer.filter_list.first()) {
             self.diagnostics.push(
-                Diagnostic::error(kernel, "the layer has both a `kernel` and `filter` clauses")
-                    .with_label("the whole kernel")
-                    .with_secondary(filter.span, "a filter of the same kernel")
-                    .with_hint(
-                        "write the weights either filter by filter or as one `kernel`, not both",
-                    ),
+                Diagnostic::error(
+                    kernel,
+                    "the layer has both a `kernel` clause and `filter` clauses",
+                )
+                .with_label("the whole kernel")
+                .with_secondary(filter.span, "a filter of the same kernel")
+                .with_hint(
+                    "write the weights either filter by filter or as one `kernel`, not both",
+                ),
             );
         }
     }

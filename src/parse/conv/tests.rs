@@ -82,6 +82,39 @@ fn parses_the_bump_example_with_spans() {
 }
 
 #[test]
+fn parses_the_examples_of_the_language_reference() {
+    let text = "
+input photo (1, 8, 8, 3) = init random_uniform seed 1
+layer edges = conv2d(photo) {
+    padding = same
+    activation = relu
+    filter vertical = vertical_line
+    filter horizontal = horizontal_line
+}
+layer plain = conv2d(photo) {
+    filter = [
+        0 1 0
+        0 1 0
+        0 1 0
+    ]
+    filter red_edges = {
+        channel 0: sobel_x
+        channel 1: [0 0 0 / 0 0 0 / 0 0 0]
+        channel 2: [0 0 0 / 0 0 0 / 0 0 0]
+    }
+}
+input wave (1, 4, 2) = { channel 0: [1 2 3 4]  channel 1: [5 6 7 8] }
+output edges
+expect edges (1, 8, 8, 2) = 0 within 0.001
+";
+    let spec = parse_ok(text);
+    assert_eq!(spec.layers.len(), 2);
+    assert_eq!(spec.layers[0].args.len(), 2);
+    assert_eq!(spec.layers[1].filter_list.len(), 2);
+    assert!(matches!(&spec.inputs[1].tensor.value.value, TensorValue::Grids(g) if g.len() == 2));
+}
+
+#[test]
 fn newlines_slashes_and_semicolons_end_rows_inside_brackets() {
     let text = "input x (1, 3, 3, 1) = [\n  1, 2, 3   # first\n\n  4 5 6 / 7 8 9 ;\n]";
     let spec = parse_ok(text);
@@ -311,7 +344,7 @@ fn reports_problems_found_while_building() {
     let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages.len(), 6, "{}", render(text, &diagnostics));
     assert!(
-        messages[0].contains("both a `kernel` and `filter`"),
+        messages[0].contains("both a `kernel` clause and `filter`"),
         "{messages:?}"
     );
     assert!(messages[1].contains("second `kernel`"), "{messages:?}");
@@ -397,4 +430,128 @@ fn statements_after_the_block_need_braces_hint() {
         "{:?}",
         diagnostics[0]
     );
+}
+
+mod fuzz {
+    use super::parse_conv;
+    use crate::print::conv::to_conv;
+    use proptest::prelude::*;
+
+    /// Pieces of the language, so that random sequences often get deep into the grammar.
+    const TOKENS: &[&str] = &[
+        "input",
+        "layer",
+        "output",
+        "expect",
+        "filter",
+        "kernel",
+        "bias",
+        "fill",
+        "npy",
+        "init",
+        "seed",
+        "within",
+        "channel",
+        "batch",
+        "depth",
+        "x",
+        "y",
+        "conv1d",
+        "sobel_x",
+        "box",
+        "true",
+        "inf",
+        "-inf",
+        "nan",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        "=",
+        ",",
+        ":",
+        "/",
+        ";",
+        "\n",
+        " ",
+        "#c\n",
+        "1",
+        "-2.5",
+        ".5",
+        "1e3",
+        "3x3",
+        "99999999999999999999",
+        "\"p\"",
+        "\"",
+        "(1, 8, 1)",
+        "[0 1 0]",
+        "λ",
+        "\0",
+    ];
+
+    fn no_model() -> crate::ir::Model {
+        crate::ir::Model {
+            values: Vec::new(),
+            outputs: Vec::new(),
+            expects: Vec::new(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any text gives a spec or diagnostics, never a panic; a spec prints as text that
+        /// parses again and prints the same.
+        #[test]
+        fn never_panics_and_prints_stably(
+            picks in proptest::collection::vec(0..TOKENS.len(), 0..60),
+            spaced in any::<bool>(),
+        ) {
+            let tokens: Vec<&str> = picks.iter().map(|&i| TOKENS[i]).collect();
+            let text = tokens.join(if spaced { " " } else { "" });
+            if let Ok(spec) = parse_conv(&text) {
+                let printed = to_conv(&spec, &no_model());
+                let again = parse_conv(&printed);
+                prop_assert!(again.is_ok(), "{text:?} printed as {printed:?}: {again:?}");
+                if let Ok(again) = again {
+                    prop_assert_eq!(to_conv(&again, &no_model()), printed);
+                }
+            }
+        }
+
+        /// Statement-shaped text parses more often, to exercise the printer.
+        #[test]
+        fn statements_round_trip(
+            name in "[a-z_][a-z0-9_]{0,6}",
+            numbers in proptest::collection::vec(any::<f64>(), 1..12),
+            word in "[a-z \"]{0,6}",
+        ) {
+            let numbers: Vec<String> = numbers.iter().map(|x| format!("{x:e}")).collect();
+            let text = format!(
+                "input {name} (1, {n}, 1) = [{data}]\nlayer l = conv1d({name}) {{ a = \"{w}\" }}",
+                n = numbers.len(),
+                data = numbers.join(", "),
+                w = word.replace('"', ""),
+            );
+            let spec = parse_conv(&text).map_err(|d| TestCaseError::fail(format!("{text}: {d:?}")))?;
+            let printed = to_conv(&spec, &no_model());
+            let again = parse_conv(&printed).map_err(|d| TestCaseError::fail(format!("{printed}: {d:?}")))?;
+            let bits = |spec: &crate::ast::Spec| match &spec.inputs[0].tensor.value.value {
+                crate::ast::TensorValue::Numbers(grid) => {
+                    grid.values().map(f64::to_bits).collect::<Vec<u64>>()
+                }
+                _ => Vec::new(),
+            };
+            prop_assert_eq!(bits(&again), bits(&spec));
+            prop_assert_eq!(&again.layers[0].args, &spec.layers[0].args.iter().map(|a| {
+                let mut a = a.clone();
+                a.key.span = again.layers[0].args[0].key.span;
+                a.value.span = again.layers[0].args[0].value.span;
+                a
+            }).collect::<Vec<_>>());
+            prop_assert_eq!(to_conv(&again, &no_model()), printed);
+        }
+    }
 }

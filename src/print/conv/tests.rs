@@ -71,6 +71,8 @@ layer bump = conv1d(signal) {
     use_bias = false
     filter middle = [0 1 0]
     filter = [1e-7 -0 0.1]
+    filter named (3, 1) = [1 2 3]
+    filter 3x1 = [1 2 3]
     bias = 0.25
 }
 layer edges = conv2d(photo) {

@@ -91,12 +91,30 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     out
 }
 
+/// Whether `name` can be written in `.conv` (and so survives `convert`): a letter or `_`,
+/// then letters, digits and `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Records a name's first declaration; reports a second one.
 fn declare<'a>(
     first: &mut HashMap<&'a str, &'a Ident>,
     name: &'a Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
+    if !is_identifier(&name.value) {
+        diags.push(
+            Diagnostic::error(name.span, format!("`{}` is not a valid name", name.value))
+                .with_label("not a name")
+                .with_hint("names start with a letter or `_` and hold only letters, digits and `_`, e.g. `edge_map_2`"),
+        );
+        return false;
+    }
     if let Some(previous) = first.get(name.value.as_str()) {
         diags.push(
             Diagnostic::error(name.span, format!("`{}` is declared twice", name.value))

@@ -89,6 +89,17 @@ def stacked_relu():
 
 
 @spec
+def padding_valid():
+    x = signal([1, 2, 3, 4, 5, 6])
+    for name, w in [("k2", [1, 10]), ("k3", [1, 10, 100]),
+                    ("k6", [1, 10, 100, 1000, 10000, 100000])]:
+        k = f32(w).reshape(-1, 1, 1)
+        y = run(L.Conv1D(1, len(w)), x, weights=[k, [0]])
+        close(y, ref.conv(x, k))
+        show(name, y)
+
+
+@spec
 def padding_same():
     # 1-D, odd kernel (3): pads 1 and 1. Even kernels: k=2 pads 0 before, 1 after; k=4 pads 1, 2.
     x = signal([1, 2, 3, 4, 5, 6])

@@ -67,14 +67,14 @@ within = 1e-6
 #[test]
 fn every_tensor_form_and_argument_survives() {
     let text = r#"
-[inputs."my image"]
+[inputs.my_image]
 shape = [1, 5, 5, 1]
 data = [0.1, -0.0, 1e-7, 6.02e23, 2.5e-38, 0.7071067811865476, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
 
 [[layers]]
 name = "blur"
 op = "conv2d"
-inputs = ["my image"]
+inputs = ["my_image"]
 padding = [[1, 1], [0, 2]]
 padding_mode = "reflect"
 strides = 1
@@ -100,7 +100,7 @@ data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
 [[layers]]
 name = "g"
 op = "conv2d"
-inputs = ["my image"]
+inputs = ["my_image"]
 padding = "same"
 
 [[layers.filter]]
@@ -108,7 +108,7 @@ builtin = "gaussian"
 args = [5, 1.5]
 
 [[expect]]
-name = "my image"
+name = "my_image"
 shape = [1, 5, 5, 1]
 fill = nan
 within = 2
@@ -126,7 +126,7 @@ within = 2
         printed.contains("data = [\n    0.1, -0.0, 1e-7, 6.02e23,"),
         "{printed}"
     );
-    assert!(printed.contains("[inputs.\"my image\"]"), "{printed}");
+    assert!(printed.contains("[inputs.my_image]"), "{printed}");
     assert!(printed.contains("kernel = { shape = [3, 3, 1, 2], init = \"he_normal\", seed = 7 }"));
     assert!(
         printed.contains("[[layers.filter]]\nname = \"smooth\"\nshape = [3, 3, 2]\nfill = 0.25")

@@ -55,6 +55,21 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Show how one output value came about: the patch, the filter, the products, the sums,
+    /// the bias and the activation.
+    Explain {
+        spec: PathBuf,
+        /// The layer to explain (default: the first output).
+        #[arg(long)]
+        layer: Option<String>,
+        /// The output position: `2` (1-D), `0,2` (2-D); add the channel (`0,2,1`) when the
+        /// layer has several, and the batch first (`1,0,2,0`) when the batch has several items.
+        /// Without it, small 1-D layers are explained position by position.
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Check every `expect` of the given specs (directories are searched recursively).
     Test {
         /// Spec files or directories; default: the current directory.
@@ -165,6 +180,24 @@ pub fn main() -> i32 {
             limits,
         } => with_spec(&spec, limits.max_memory, color, |loaded| {
             convert(loaded, to, output.as_deref())
+        }),
+        Command::Explain {
+            spec,
+            layer,
+            at,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            let values = pipeline::execute(&loaded.model, Backend::Interp);
+            match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
+                Ok(text) => {
+                    print(&text);
+                    0
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    2
+                }
+            }
         }),
         Command::Test {
             paths,

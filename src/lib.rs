@@ -18,6 +18,7 @@ pub mod ast;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod explain;
 pub mod filters;
 pub mod geometry;
 pub mod init;

@@ -128,11 +128,19 @@ pub(super) fn concatenate_at(
             let last = source.len() - 1;
             source[last] = channel - first;
             let value = input.data[offset(&input.shape, &source)];
+            let span = if channels == 1 {
+                format!("channel {first} of the output is the one channel of {name}")
+            } else {
+                format!(
+                    "channels {first}..{} of the output are",
+                    first + channels - 1
+                )
+            };
             let text = format!(
-                "{head}, output {}\n  = {}\n\nchannels {first}..{} of the output are the channels of {name}, so channel {channel} is channel {} of {name}: {}\nvalue: {}\n",
-                describe_index(index, &format!("channel {}", index[index.len() - 1])),
+                "{head}, output {}\n  = {}\n\n{span}, so channel {channel} \
+                 is channel {} of {name}: {}\nvalue: {}\n",
+                describe_index(index, &format!("channel {channel}")),
                 number(value),
-                first + channels - 1,
                 channel - first,
                 number(value),
                 number(value)

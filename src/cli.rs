@@ -70,12 +70,23 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Check every `expect` of the given specs (directories are searched recursively).
+    /// Check every `expect` of the given specs (directories are searched recursively) and
+    /// compare their outputs with the snapshots in `convc-snapshots/` beside them (recorded on
+    /// the first run).
     Test {
         /// Spec files or directories; default: the current directory.
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
         backend: BackendArg,
+        /// Record the current outputs as the snapshots (where missing or different).
+        #[arg(long, conflicts_with = "no_snapshots")]
+        accept: bool,
+        /// How far a value may move from its snapshot: `|new - old| <= T * max(1, |old|)`.
+        #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = parse_tolerance)]
+        tolerance: f64,
+        /// Check the `expect`s only; read and write no snapshots.
+        #[arg(long)]
+        no_snapshots: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -112,6 +123,15 @@ impl From<BackendArg> for Backend {
 enum SyntaxArg {
     Conv,
     Toml,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!(
+            "`{text}` is not a tolerance; write a non-negative number such as 1e-6 or 0.001"
+        )),
+    }
 }
 
 /// `4GiB`, `512MiB`, `100kB`, `1000`.
@@ -202,8 +222,22 @@ pub fn main() -> i32 {
         Command::Test {
             paths,
             backend,
+            accept,
+            tolerance,
+            no_snapshots,
             limits,
-        } => test(paths, backend.into(), limits.max_memory),
+        } => {
+            let snapshots = if no_snapshots {
+                testing::Snapshots::Off
+            } else {
+                testing::Snapshots::On {
+                    tolerance,
+                    accept,
+                    ci: testing::running_in_ci(),
+                }
+            };
+            test(paths, backend.into(), limits.max_memory, snapshots)
+        }
     }
 }
 
@@ -298,7 +332,12 @@ fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> 
     }
 }
 
-fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
+fn test(
+    paths: Vec<PathBuf>,
+    backend: Backend,
+    max_memory: u64,
+    snapshots: testing::Snapshots,
+) -> i32 {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -325,12 +364,13 @@ fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory) {
-            Outcome::Pass(n) => {
+        match testing::test_spec(path, backend, max_memory, snapshots) {
+            Outcome::Pass { expects, snapshot } => {
                 passed += 1;
+                let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));
                 print(&format!(
-                    "ok      {shown} ({n} expectation{})\n",
-                    if n == 1 { "" } else { "s" }
+                    "ok      {shown} ({expects} expectation{}{snapshot})\n",
+                    if expects == 1 { "" } else { "s" }
                 ));
             }
             Outcome::RejectedAsExpected => {

@@ -28,4 +28,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod print;
 pub mod render;
+pub mod snapshot;
 pub mod testing;

@@ -240,18 +240,17 @@ pub fn full_index(name: &str, shape: &[usize], given: &[usize]) -> Result<Vec<us
     Ok(index)
 }
 
-/// A position to suggest: the middle of every spatial axis, with the channel when needed.
+/// A position to suggest, in the shortest form `--at` accepts for `shape`: the middle of every
+/// spatial axis, with the channel when there are several (or no spatial axis), and the batch
+/// first when there are several items.
 fn example_position(shape: &[usize]) -> String {
-    let spatial = &shape[1..shape.len().saturating_sub(1).max(1)];
+    if shape.first().is_some_and(|&b| b != 1) {
+        return example_full(shape);
+    }
+    let spatial = &shape[1.min(shape.len())..shape.len().saturating_sub(1).max(1)];
     let mut parts: Vec<String> = spatial.iter().map(|&n| (n / 2).to_string()).collect();
     if shape.last().is_some_and(|&c| c != 1) || parts.is_empty() {
         parts.push("0".into());
-    }
-    if shape.first().is_some_and(|&b| b != 1) {
-        parts.insert(0, "0".into());
-        if shape.last() == Some(&1) {
-            parts.push("0".into());
-        }
     }
     parts.join(",")
 }
@@ -312,6 +311,15 @@ mod tests {
             .unwrap_err()
             .contains("`x` is not an index"));
         assert!(parse_position("-1").is_err());
+        assert_eq!(example_position(&[2, 1]), "0,0");
+        assert_eq!(example_position(&[1, 3]), "0");
+        assert_eq!(example_position(&[1, 6, 6, 1]), "3,3");
+        assert_eq!(example_position(&[1, 6, 6, 4]), "3,3,0");
+        assert_eq!(example_position(&[2, 5, 1]), "0,2,0");
+        for shape in [[2, 1], [1, 3], [1, 1]] {
+            let given = parse_position(&example_position(&shape)).unwrap();
+            assert!(full_index("x", &shape, &given).is_ok(), "{shape:?}");
+        }
         assert_eq!(parse_position(" 0, 2 "), Ok(vec![0, 2]));
     }
 }

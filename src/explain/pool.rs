@@ -169,7 +169,12 @@ pub(super) fn global_at(
     );
     if cells.len() <= MAX_DRAWN_CELLS {
         let shown: Vec<String> = cells.iter().map(|&x| number(x)).collect();
-        out.push_str(&side_by_side(&[("window", grid(spatial, &shown))]));
+        // The slices of a global window are the input's own depths, not taps of a kernel.
+        let lines = grid(spatial, &shown)
+            .into_iter()
+            .map(|l| l.replace("depth tap", "depth"))
+            .collect();
+        out.push_str(&side_by_side(&[("window", lines)]));
     }
     let _ = writeln!(out, "\n{}: {how}", kind_name(pool.kind));
     let _ = writeln!(out, "value: {}", number(value));

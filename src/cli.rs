@@ -55,12 +55,38 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Check every `expect` of the given specs (directories are searched recursively).
+    /// Show how one output value came about: the patch, the filter, the products, the sums,
+    /// the bias and the activation.
+    Explain {
+        spec: PathBuf,
+        /// The layer to explain (default: the first output).
+        #[arg(long)]
+        layer: Option<String>,
+        /// The output position: `2` (1-D), `0,2` (2-D); add the channel (`0,2,1`) when the
+        /// layer has several, and the batch first (`1,0,2,0`) when the batch has several items.
+        /// Without it, small 1-D layers are explained position by position.
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Check every `expect` of the given specs (directories are searched recursively) and
+    /// compare their outputs with the snapshots in `convc-snapshots/` beside them (recorded on
+    /// the first run).
     Test {
         /// Spec files or directories; default: the current directory.
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
         backend: BackendArg,
+        /// Record the current outputs as the snapshots (where missing or different).
+        #[arg(long, conflicts_with = "no_snapshots")]
+        accept: bool,
+        /// How far a value may move from its snapshot: `|new - old| <= T * max(1, |old|)`.
+        #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = parse_tolerance)]
+        tolerance: f64,
+        /// Check the `expect`s only; read and write no snapshots.
+        #[arg(long)]
+        no_snapshots: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -97,6 +123,15 @@ impl From<BackendArg> for Backend {
 enum SyntaxArg {
     Conv,
     Toml,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!(
+            "`{text}` is not a tolerance; write a non-negative number such as 1e-6 or 0.001"
+        )),
+    }
 }
 
 /// `4GiB`, `512MiB`, `100kB`, `1000`.
@@ -166,11 +201,43 @@ pub fn main() -> i32 {
         } => with_spec(&spec, limits.max_memory, color, |loaded| {
             convert(loaded, to, output.as_deref())
         }),
+        Command::Explain {
+            spec,
+            layer,
+            at,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            let values = pipeline::execute(&loaded.model, Backend::Interp);
+            match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
+                Ok(text) => {
+                    print(&text);
+                    0
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    2
+                }
+            }
+        }),
         Command::Test {
             paths,
             backend,
+            accept,
+            tolerance,
+            no_snapshots,
             limits,
-        } => test(paths, backend.into(), limits.max_memory),
+        } => {
+            let snapshots = if no_snapshots {
+                testing::Snapshots::Off
+            } else {
+                testing::Snapshots::On {
+                    tolerance,
+                    accept,
+                    ci: testing::running_in_ci(),
+                }
+            };
+            test(paths, backend.into(), limits.max_memory, snapshots)
+        }
     }
 }
 
@@ -265,7 +332,12 @@ fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> 
     }
 }
 
-fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
+fn test(
+    paths: Vec<PathBuf>,
+    backend: Backend,
+    max_memory: u64,
+    snapshots: testing::Snapshots,
+) -> i32 {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -292,12 +364,13 @@ fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory) {
-            Outcome::Pass(n) => {
+        match testing::test_spec(path, backend, max_memory, snapshots) {
+            Outcome::Pass { expects, snapshot } => {
                 passed += 1;
+                let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));
                 print(&format!(
-                    "ok      {shown} ({n} expectation{})\n",
-                    if n == 1 { "" } else { "s" }
+                    "ok      {shown} ({expects} expectation{}{snapshot})\n",
+                    if expects == 1 { "" } else { "s" }
                 ));
             }
             Outcome::RejectedAsExpected => {

@@ -45,7 +45,7 @@ pub fn activate(act: Activation, data: &mut [f32], channels: usize) {
 
 /// Applies `act` in place to the channel vector of one position, in f64 (a convolution
 /// activates its f64 sums before rounding, so that its output is rounded once).
-pub(super) fn activate_f64(act: Activation, channels: &mut [f64]) {
+pub fn activate_f64(act: Activation, channels: &mut [f64]) {
     if act == Activation::Softmax {
         softmax(channels);
     } else {

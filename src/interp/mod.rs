@@ -27,7 +27,9 @@ mod window;
 #[cfg(test)]
 mod testing;
 
-pub use activation::activate;
+pub use activation::{activate, activate_f64};
+// `explain` shows which cell a padded tap reads; it must be the interpreter's own mapping.
+pub use window::border_index;
 
 use crate::ir::{Layer, Model, Op, Tensor, ValueKind};
 

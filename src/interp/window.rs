@@ -87,7 +87,7 @@ pub(super) fn source_cell(
 /// PyTorch's and NumPy's "reflect"); the checker guarantees `pad < len` as PyTorch does, but
 /// taking the index modulo the mirror period `2*(len-1)` also gives the natural answer (repeated
 /// reflection) for larger padding. `Circular` wraps for any padding.
-pub(super) fn border_index(index: isize, len: usize, mode: PaddingMode) -> Option<usize> {
+pub fn border_index(index: isize, len: usize, mode: PaddingMode) -> Option<usize> {
     if index >= 0 && (index as usize) < len {
         return Some(index as usize);
     }

@@ -43,7 +43,9 @@ fn expected(positives: &[Rule], text: &str, pos: usize, found: &str, span: Span)
         .filter(|r| ends_file_only || **r != Rule::EOI)
     {
         let phrase = match rule {
-            Rule::string if positives.len() == 1 => "a quoted path like `\"weights.npy\"`",
+            Rule::string if positives.len() == 1 => {
+                "a quoted path like `\"weights.npy\"` or `\"cat.png\"`"
+            }
             _ => describe(*rule),
         };
         if !phrase.is_empty() && !phrases.contains(&phrase) {
@@ -136,10 +138,18 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::string => {
             "a value (a word like `same`, a number, `true`, `false` or a tuple like `(3, 3)`)"
         }
-        Rule::tensor | Rule::fill | Rule::npy | Rule::init | Rule::builtin | Rule::builtin_name => {
+        Rule::tensor
+        | Rule::fill
+        | Rule::npy
+        | Rule::image
+        | Rule::init
+        | Rule::builtin
+        | Rule::builtin_name => {
             "a tensor (`[ numbers ]`, `{ labelled grids }`, a number, `fill N`, `npy \"file\"`, \
-             `init NAME` or a filter like `sobel_x`)"
+             `image \"file\"`, `init NAME` or a filter like `sobel_x`)"
         }
+        Rule::image_mode => "an image mode (`gray`, `rgb` or `rgba`)",
+        Rule::kw_scale => "`scale`",
         Rule::matrix | Rule::row | Rule::number => "a number",
         Rule::rbracket => "`]`",
         Rule::separator => "a space, `,` or a new row after the number",

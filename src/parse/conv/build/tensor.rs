@@ -74,6 +74,8 @@ impl Builder {
                 Rule::string => path = Some(Spanned::new(string_text(&part), self.span(&part))),
                 Rule::image_mode => {
                     let word = self.ident(&part);
+                    // A bad mode is reported and left out; the image still builds, so that the
+                    // statement is not also reported as lost.
                     let Some(value) = ImageMode::from_keyword(&word.value) else {
                         self.diagnostics.push(
                             Diagnostic::error(
@@ -86,11 +88,11 @@ impl Builder {
                                 "the modes are `gray` (1 channel), `rgb` (3) and `rgba` (4)",
                             ),
                         );
-                        return None;
+                        continue;
                     };
                     mode = Some(Spanned::new(value, word.span));
                 }
-                Rule::number => scale = Some(self.number(&part)?),
+                Rule::number => scale = self.number(&part),
                 _ => {}
             }
         }

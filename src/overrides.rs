@@ -30,7 +30,8 @@ pub fn parse(text: &str) -> Result<InputOverride, String> {
 /// image. The declared shape is dropped (the file decides it; layers are re-checked against
 /// it). An image keeps the declared image's mode and scale; an input that was not an image
 /// takes its mode from its declared channel count (1 gray, 3 rgb, 4 rgba), else gray. Paths
-/// are taken relative to the current directory, as a shell user expects.
+/// are taken relative to the current directory, as a shell user expects. The spec's `expect`s
+/// are dropped: they describe the declared data.
 pub fn apply(spec: &mut Spec, overrides: &[InputOverride]) -> Result<(), Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let names: Vec<String> = spec.inputs.iter().map(|i| i.name.value.clone()).collect();
@@ -84,6 +85,11 @@ pub fn apply(spec: &mut Spec, overrides: &[InputOverride]) -> Result<(), Vec<Dia
             shape: None,
             value: Spanned::new(value, span),
         };
+    }
+    if !overrides.is_empty() {
+        // Expectations describe the declared data; with other data they would all fail, or
+        // not even fit its shape.
+        spec.expects.clear();
     }
     if diags.is_empty() {
         Ok(())

@@ -119,7 +119,10 @@ fn every_spec_is_covered() {
             .and_then(|p| p.strip_prefix(&root).ok())
             .map(|p| p.display().to_string());
         assert!(
-            matches!(dir.as_deref(), Some("seed" | "features" | "examples" | "errors")),
+            matches!(
+                dir.as_deref(),
+                Some("seed" | "features" | "examples" | "errors")
+            ),
             "{} is in no tested directory",
             path.display()
         );

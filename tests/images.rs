@@ -247,3 +247,52 @@ fn memory_is_checked_from_the_header_before_decoding() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("memory limit"), "{}", stderr(&o));
 }
+
+/// `convert` is lossless for images: conv -> toml -> conv prints the same text, and the TOML
+/// form names `image`, `mode` and `scale`.
+#[test]
+fn image_inputs_convert_both_ways() {
+    for spec in [
+        "specs/features/image_modes.conv",
+        "specs/features/image_toml.toml",
+    ] {
+        let dir = scratch(&format!("convert_{}", spec.replace(['/', '.'], "_")));
+        // The converted specs read the same pictures, relative to where they are written.
+        std::fs::create_dir_all(dir.join("data")).expect("data folder");
+        for name in ["bar.png", "colours.png", "colours_alpha.png"] {
+            let from = Path::new("specs/features/data").join(name);
+            let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(from);
+            std::fs::copy(from, dir.join("data").join(name)).expect("copy picture");
+        }
+        let conv = dir.join("a.conv");
+        let toml = dir.join("b.toml");
+        let back = dir.join("c.conv");
+        for (from, to, out) in [
+            (spec, "conv", &conv),
+            (utf8(&conv), "toml", &toml),
+            (utf8(&toml), "conv", &back),
+        ] {
+            let o = convc(&["convert", from, "--to", to, "-o", utf8(out)]);
+            assert_eq!(o.status.code(), Some(0), "{from}: {}", stderr(&o));
+        }
+        let read = |p: &Path| std::fs::read_to_string(p).expect("read");
+        // Flat TOML data gains explicit shapes on the way; the inputs come back exactly.
+        let inputs = |text: String| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("input "))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(inputs(read(&conv)), inputs(read(&back)), "{spec}");
+        assert!(read(&toml).contains("image = \"data/"), "{}", read(&toml));
+    }
+    let toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("convert_specs_features_image_modes_conv/b.toml"),
+    )
+    .expect("read");
+    assert!(
+        toml.contains("mode = \"rgba\"\nscale = 0.00392156862745098"),
+        "{toml}"
+    );
+}

@@ -43,9 +43,7 @@ fn expected(positives: &[Rule], text: &str, pos: usize, found: &str, span: Span)
         .filter(|r| ends_file_only || **r != Rule::EOI)
     {
         let phrase = match rule {
-            Rule::string if positives.len() == 1 => {
-                "a quoted path like `\"weights.npy\"` or `\"cat.png\"`"
-            }
+            Rule::string if positives.len() == 1 => "a quoted path like `\"weights.npy\"`",
             _ => describe(*rule),
         };
         if !phrase.is_empty() && !phrases.contains(&phrase) {

@@ -35,12 +35,19 @@ enum Command {
         /// Print big tensors in full instead of abbreviating them.
         #[arg(long)]
         full: bool,
+        /// With `--format npy`: the folder to write `<name>.npy` files into.
+        #[arg(long, required_if_eq("format", "npy"))]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
     /// Parse and shape-check a spec without running it; print a summary.
     Check {
         spec: PathBuf,
+        #[command(flatten)]
+        inputs: InputArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -99,10 +106,20 @@ struct LimitArgs {
     max_memory: u64,
 }
 
+#[derive(clap::Args, Debug)]
+struct InputArgs {
+    /// Replace a declared input with a file: an image (PNG, JPEG, ...) or a `.npy` array,
+    /// e.g. `--input photo=cat.jpg`. Repeatable.
+    #[arg(long = "input", value_name = "NAME=FILE", value_parser = crate::overrides::parse)]
+    overrides: Vec<crate::overrides::InputOverride>,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum Format {
     Text,
     Json,
+    /// One `<name>.npy` file per tensor, into the folder given by `--out`.
+    Npy,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -182,11 +199,17 @@ pub fn main() -> i32 {
             backend,
             all,
             full,
+            out,
+            inputs,
             limits,
-        } => with_spec(&spec, limits.max_memory, color, |loaded| {
-            run(loaded, format, backend.into(), all, full)
+        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
+            run(loaded, format, backend.into(), all, full, out.as_deref())
         }),
-        Command::Check { spec, limits } => with_spec(&spec, limits.max_memory, color, |loaded| {
+        Command::Check {
+            spec,
+            inputs,
+            limits,
+        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
             print(&summary::summary(
                 &loaded.path.display().to_string(),
                 &loaded.model,
@@ -247,7 +270,25 @@ fn with_spec(
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
 ) -> i32 {
-    match pipeline::load(path, max_memory, color) {
+    with_inputs(
+        path,
+        &InputArgs {
+            overrides: Vec::new(),
+        },
+        max_memory,
+        color,
+        then,
+    )
+}
+
+fn with_inputs(
+    path: &std::path::Path,
+    inputs: &InputArgs,
+    max_memory: u64,
+    color: bool,
+    then: impl FnOnce(&Loaded) -> i32,
+) -> i32 {
+    match pipeline::load_with_inputs(path, max_memory, color, &inputs.overrides) {
         Ok(loaded) => then(&loaded),
         Err(e) => {
             eprint!("{}", e.message);
@@ -263,7 +304,14 @@ fn print(text: &str) {
     let _ = stdout.flush();
 }
 
-fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool) -> i32 {
+fn run(
+    loaded: &Loaded,
+    format: Format,
+    backend: Backend,
+    all: bool,
+    full: bool,
+    out: Option<&std::path::Path>,
+) -> i32 {
     let model = &loaded.model;
     let values = pipeline::execute(model, backend);
     let shown: Vec<usize> = if all {
@@ -274,6 +322,13 @@ fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool)
         model.outputs.clone()
     };
     match format {
+        Format::Npy => {
+            let named: Vec<(&str, &crate::ir::Tensor)> = shown
+                .iter()
+                .map(|&i| (model.values[i].name.as_str(), &values[i]))
+                .collect();
+            return write_npy(out.unwrap_or(std::path::Path::new(".")), &named);
+        }
         Format::Json => {
             let named: Vec<(&str, &crate::ir::Tensor)> = shown
                 .iter()
@@ -310,6 +365,29 @@ fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool)
         }
     }
     0
+}
+
+/// `--format npy`: one file per tensor; says on stdout what it wrote.
+fn write_npy(dir: &std::path::Path, named: &[(&str, &crate::ir::Tensor)]) -> i32 {
+    match crate::render::npy::write_all(dir, named) {
+        Ok(paths) => {
+            let mut out = String::new();
+            for (path, (_, tensor)) in paths.iter().zip(named) {
+                let sizes: Vec<String> = tensor.shape.iter().map(usize::to_string).collect();
+                out.push_str(&format!(
+                    "wrote {} ({})\n",
+                    path.display(),
+                    sizes.join(", ")
+                ));
+            }
+            print(&out);
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
 }
 
 fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> i32 {

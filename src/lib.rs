@@ -24,6 +24,7 @@ pub mod geometry;
 pub mod init;
 pub mod interp;
 pub mod ir;
+pub mod overrides;
 pub mod parse;
 pub mod pipeline;
 pub mod print;

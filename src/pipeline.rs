@@ -5,6 +5,7 @@ use crate::check::{self, Options};
 use crate::diagnostic::{render, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
+use crate::overrides::{self, InputOverride};
 use crate::parse::{self, Syntax};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,16 @@ const MAX_SHOWN: usize = 50;
 
 /// Reads, parses and checks `path`. `color` renders diagnostics with ANSI colours.
 pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadError> {
+    load_with_inputs(path, max_memory, color, &[])
+}
+
+/// [`load`], with some inputs replaced by files from the command line (`--input NAME=FILE`).
+pub fn load_with_inputs(
+    path: &Path,
+    max_memory: u64,
+    color: bool,
+    overrides: &[InputOverride],
+) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let fail = |message: String| LoadError {
         message,
@@ -72,7 +83,7 @@ pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadErr
             e.utf8_error().valid_up_to()
         ))
     })?;
-    load_source(path, source, max_memory, color)
+    load_source_with_inputs(path, source, max_memory, color, overrides)
 }
 
 /// Parses and checks text that claims to come from `path` (whose directory anchors `npy`).
@@ -81,6 +92,16 @@ pub fn load_source(
     source: String,
     max_memory: u64,
     color: bool,
+) -> Result<Loaded, LoadError> {
+    load_source_with_inputs(path, source, max_memory, color, &[])
+}
+
+fn load_source_with_inputs(
+    path: &Path,
+    source: String,
+    max_memory: u64,
+    color: bool,
+    overrides: &[InputOverride],
 ) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let syntax = Syntax::from_path(path);
@@ -111,7 +132,8 @@ pub fn load_source(
             diagnostics,
         }
     };
-    let spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
+    let mut spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
+    overrides::apply(&mut spec, overrides).map_err(|d| reject(d, &source))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let options = Options {
         base_dir,

@@ -70,8 +70,12 @@ fn assert_round_trips(spec: &Spec, model: &Model, base: &Path, what: &str) {
 #[test]
 fn every_spec_converts_both_ways_without_change() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
-    let specs =
-        convc::testing::collect(&[root.join("seed"), root.join("features")]).expect("specs exist");
+    let specs = convc::testing::collect(&[
+        root.join("seed"),
+        root.join("features"),
+        root.join("examples"),
+    ])
+    .expect("specs exist");
     assert!(!specs.is_empty());
     for path in specs {
         let text = std::fs::read_to_string(&path).expect("readable");

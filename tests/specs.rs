@@ -95,6 +95,13 @@ fn feature_specs() {
 }
 
 #[test]
+fn example_specs() {
+    insta::glob!("../specs", "examples/*.{conv,toml}", |path| good_spec(
+        path, "examples"
+    ));
+}
+
+#[test]
 fn error_specs() {
     insta::glob!("../specs", "errors/*.{conv,toml}", |path| bad_spec(
         path, "errors"
@@ -112,7 +119,10 @@ fn every_spec_is_covered() {
             .and_then(|p| p.strip_prefix(&root).ok())
             .map(|p| p.display().to_string());
         assert!(
-            matches!(dir.as_deref(), Some("seed" | "features" | "errors")),
+            matches!(
+                dir.as_deref(),
+                Some("seed" | "features" | "examples" | "errors")
+            ),
             "{} is in no tested directory",
             path.display()
         );

@@ -39,6 +39,25 @@ pub fn conv(
         usize::MAX
     };
 
+    // Pictures are data, never weights; said here, before sizes are inferred from them.
+    let weight_tensors = decl.kernel.iter().chain(decl.bias.iter());
+    let weight_tensors = weight_tensors.chain(decl.filter_list.iter().map(|f| &f.tensor));
+    let pictures: Vec<_> = weight_tensors
+        .filter_map(|t| match &t.value.value {
+            crate::ast::TensorValue::Image(image) => Some(image.path.span),
+            _ => None,
+        })
+        .collect();
+    for &span in &pictures {
+        diags.push(
+            Diagnostic::error(span, format!("the weights of `{}` cannot be an image", decl.name.value))
+                .with_label("an image")
+                .with_hint("only an input can be read from a picture; weights can come from `npy \"file.npy\"`"),
+        );
+    }
+    if !pictures.is_empty() {
+        return None;
+    }
     let weights = match (&decl.kernel, decl.filter_list.is_empty()) {
         (Some(kernel), true) => Weights::Kernel(kernel),
         (None, false) => Weights::Filters,

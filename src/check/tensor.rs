@@ -116,10 +116,12 @@ pub fn assemble(
             }
         }
         TensorValue::Grids(grids) => place_grids(grids, shape, len, role, what),
-        TensorValue::Npy(_) | TensorValue::Init(_) => Err(vec![Diagnostic::error(
-            value.span,
-            format!("{what} cannot be read from a file or an initializer here"),
-        )]),
+        TensorValue::Npy(_) | TensorValue::Init(_) | TensorValue::Image(_) => {
+            Err(vec![Diagnostic::error(
+                value.span,
+                format!("{what} cannot be read from a file or an initializer here"),
+            )])
+        }
     }
 }
 

@@ -136,10 +136,18 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::string => {
             "a value (a word like `same`, a number, `true`, `false` or a tuple like `(3, 3)`)"
         }
-        Rule::tensor | Rule::fill | Rule::npy | Rule::init | Rule::builtin | Rule::builtin_name => {
+        Rule::tensor
+        | Rule::fill
+        | Rule::npy
+        | Rule::image
+        | Rule::init
+        | Rule::builtin
+        | Rule::builtin_name => {
             "a tensor (`[ numbers ]`, `{ labelled grids }`, a number, `fill N`, `npy \"file\"`, \
-             `init NAME` or a filter like `sobel_x`)"
+             `image \"file\"`, `init NAME` or a filter like `sobel_x`)"
         }
+        Rule::image_mode => "an image mode (`gray`, `rgb` or `rgba`)",
+        Rule::kw_scale => "`scale`",
         Rule::matrix | Rule::row | Rule::number => "a number",
         Rule::rbracket => "`]`",
         Rule::separator => "a space, `,` or a new row after the number",

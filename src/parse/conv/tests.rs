@@ -209,6 +209,67 @@ fn reads_argument_values() {
 }
 
 #[test]
+fn reads_images_with_and_without_mode_and_scale() {
+    // A mode left out never swallows the next statement, argument or clause.
+    let text = "input a = image \"a.png\"
+input b (1, 2, 2, 3) = image \"f/*.png\" rgb scale 0.5
+input c = image \"c.png\" scale 2
+layer y = conv2d(a) {
+    bias = image \"b.png\"
+    padding = same
+    filter = image \"k.png\"
+    filter = sobel_x
+}
+expect a = image \"e.png\" gray
+output y";
+    let spec = parse_ok(text);
+    let image = |value: &TensorValue| match value {
+        TensorValue::Image(image) => (
+            image.path.value.clone(),
+            image.mode.as_ref().map(|m| m.value),
+            image.scale.as_ref().map(|s| s.value),
+        ),
+        other => panic!("not an image: {other:?}"),
+    };
+    let inputs: Vec<_> = spec
+        .inputs
+        .iter()
+        .map(|i| image(&i.tensor.value.value))
+        .collect();
+    assert_eq!(
+        inputs,
+        vec![
+            ("a.png".to_string(), None, None),
+            ("f/*.png".to_string(), Some(ImageMode::Rgb), Some(0.5)),
+            ("c.png".to_string(), None, Some(2.0)),
+        ]
+    );
+    let layer = &spec.layers[0];
+    assert_eq!(layer.args.len(), 1);
+    assert_eq!(layer.filter_list.len(), 2);
+    assert!(layer.bias.is_some());
+    assert_eq!(
+        image(&spec.expects[0].tensor.value.value).1,
+        Some(ImageMode::Gray)
+    );
+    assert_eq!(spec.outputs.as_ref().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_misspelt_image_mode_gets_a_suggestion() {
+    let diags = match parse_conv("input a = image \"a.png\" grey\n") {
+        Ok(spec) => panic!("should fail: {spec:?}"),
+        Err(diags) => diags,
+    };
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(diags[0].message.contains("`grey` is not an image mode"));
+    assert!(
+        diags[0].hints.iter().any(|h| h.contains("`gray`")),
+        "{diags:#?}"
+    );
+}
+
+#[test]
 fn reads_every_tensor_form() {
     let text = "layer y = conv2d(x) {
         filter = sobel_x

@@ -1,17 +1,18 @@
-//! Tensor tables: `{ shape, data }`, `{ fill }`, `{ npy }`, `{ init, seed }`, `{ builtin, args }`.
+//! Tensor tables: `{ shape, data }`, `{ fill }`, `{ npy }`, `{ image, mode, scale }`,
+//! `{ init, seed }`, `{ builtin, args }`.
 
 use super::walk::{self, span_of, Value};
-use crate::ast::{Builtin, Grid, Init, Span, Spanned, TensorLit, TensorValue};
+use crate::ast::{Builtin, Grid, Image, ImageMode, Init, Span, Spanned, TensorLit, TensorValue};
 use crate::diagnostic::Diagnostic;
 use ::toml::de::{DeTable, DeValue};
 
 /// Every key a tensor table may hold.
 pub(super) const TENSOR_KEYS: &[&str] = &[
-    "shape", "data", "fill", "npy", "init", "seed", "builtin", "args",
+    "shape", "data", "fill", "npy", "image", "mode", "scale", "init", "seed", "builtin", "args",
 ];
 
 /// The keys that give the value; a tensor has exactly one of them.
-const VALUE_KEYS: &[&str] = &["data", "fill", "npy", "init", "builtin"];
+const VALUE_KEYS: &[&str] = &["data", "fill", "npy", "image", "init", "builtin"];
 
 /// How many bad elements of one `data` array are reported one by one; the rest are counted.
 const MAX_ELEMENT_ERRORS: usize = 8;
@@ -41,7 +42,7 @@ pub(super) fn tensor(
         match name {
             "shape" => shape = read_shape(value, what, diags),
             // Read together with `init` and `builtin`.
-            "seed" | "args" => {}
+            "seed" | "args" | "mode" | "scale" => {}
             _ if VALUE_KEYS.contains(&name) => value_keys.push((name, span_of(key), value)),
             _ if extra.contains(&name) => {}
             _ => {
@@ -54,6 +55,12 @@ pub(super) fn tensor(
     for (companion, owner, example) in [
         ("seed", "init", "init = \"glorot_uniform\", seed = 7"),
         ("args", "builtin", "builtin = \"gaussian\", args = [5, 1.5]"),
+        ("mode", "image", "image = \"cat.png\", mode = \"gray\""),
+        (
+            "scale",
+            "image",
+            "image = \"cat.png\", scale = 0.00392156862745098",
+        ),
     ] {
         if let Some((key, _)) = entries.get_key_value(companion) {
             if kind != Some(owner) {
@@ -110,6 +117,7 @@ fn read_value(
         "npy" => walk::string(value, "`npy`")
             .map(TensorValue::Npy)
             .map_err(|d| d.with_hint("write npy = \"weights.npy\"")),
+        "image" => read_image(value, table),
         "init" => walk::string(value, "`init`").and_then(|name| {
             let seed = table
                 .get("seed")
@@ -132,6 +140,7 @@ fn read_value(
             let span = match &tensor {
                 TensorValue::Init(init) => init.span,
                 TensorValue::Builtin(builtin) => builtin.span,
+                TensorValue::Image(image) => image.span,
                 _ => span,
             };
             Some(Spanned::new(tensor, span))
@@ -141,6 +150,45 @@ fn read_value(
             None
         }
     }
+}
+
+/// `image = "cat.png", mode = "gray", scale = 0.00392156862745098`.
+fn read_image(value: &Value<'_>, table: &DeTable<'_>) -> Result<TensorValue, Diagnostic> {
+    let path =
+        walk::string(value, "`image`").map_err(|d| d.with_hint("write image = \"cat.png\""))?;
+    let mode = match table.get("mode") {
+        None => None,
+        Some(mode) => {
+            let word = walk::string(mode, "`mode`")?;
+            let Some(parsed) = ImageMode::from_keyword(&word.value) else {
+                return Err(Diagnostic::error(
+                    word.span,
+                    format!("`{}` is not an image mode", word.value),
+                )
+                .with_label("unknown mode")
+                .with_suggestion(&word.value, ImageMode::NAMES)
+                .with_hint("the modes are \"gray\" (1 channel), \"rgb\" (3) and \"rgba\" (4)"));
+            };
+            Some(Spanned::new(parsed, word.span))
+        }
+    };
+    let scale = table
+        .get("scale")
+        .map(|s| walk::number(s, "`scale`"))
+        .transpose()?;
+    let span = [
+        mode.as_ref().map(|m| m.span),
+        scale.as_ref().map(|s| s.span),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(path.span, Span::join);
+    Ok(TensorValue::Image(Image {
+        path,
+        mode,
+        scale,
+        span,
+    }))
 }
 
 /// `shape = [1, 8, 1]`.

@@ -102,6 +102,12 @@ fn tensor(tensor: &mut TensorLit) {
         TensorValue::Builtin(b) => builtin(b),
         TensorValue::Fill(x) => x.span = zero,
         TensorValue::Npy(path) => path.span = zero,
+        TensorValue::Image(image) => {
+            image.path.span = zero;
+            image.mode.iter_mut().for_each(|m| m.span = zero);
+            image.scale.iter_mut().for_each(|s| s.span = zero);
+            image.span = zero;
+        }
         TensorValue::Init(init) => {
             init.name.span = zero;
             init.seed.iter_mut().for_each(|s| s.span = zero);

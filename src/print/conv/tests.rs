@@ -62,6 +62,10 @@ input signal (1, 8, 1) = [0 0 0 1 1 0 0 0]
 input photo (1, 3, 3, 1) = [1 2 3 / 4 5 6 / 7 8 9]
 input weird (1,1,1) = nan
 input loaded = npy "data/x.npy"
+input picture = image "cat.png"
+input frames (2, 4, 4, 3) = image "frames/*.png" rgb scale 0.00392156862745098
+input alpha = image "a.png" rgba
+input halved = image "a.png" scale 0.5
 layer bump = conv1d(signal) {
     padding = same, strides = (2,), dilation_rate = 1x1
     explicit = ((1, 1), (0, 2))

@@ -107,6 +107,15 @@ impl Writer {
             TensorValue::Builtin(builtin) => self.push(&builtin_text(builtin)),
             TensorValue::Fill(x) => self.push(&number(x.value)),
             TensorValue::Npy(path) => self.push(&format!("npy \"{}\"", path.value)),
+            TensorValue::Image(image) => {
+                self.push(&format!("image \"{}\"", image.path.value));
+                if let Some(mode) = &image.mode {
+                    self.push(&format!(" {}", mode.value.keyword()));
+                }
+                if let Some(scale) = &image.scale {
+                    self.push(&format!(" scale {}", number(scale.value)));
+                }
+            }
             TensorValue::Init(init) => {
                 self.push(&format!("init {}", init.name.value));
                 if let Some(seed) = &init.seed {

@@ -99,6 +99,17 @@ pub(super) fn tensor_entries(
             entries.extend(declared.map(|s| ("shape", size_list(&s))));
             entries.push(("npy", string(&path.value)));
         }
+        TensorValue::Image(image) => {
+            entries.extend(declared.map(|s| ("shape", size_list(&s))));
+            entries.push(("image", string(&image.path.value)));
+            entries.extend(
+                image
+                    .mode
+                    .as_ref()
+                    .map(|mode| ("mode", string(mode.value.keyword()))),
+            );
+            entries.extend(image.scale.as_ref().map(|s| ("scale", number(s.value))));
+        }
         TensorValue::Init(init) => {
             entries.extend(declared.map(|s| ("shape", size_list(&s))));
             entries.push(("init", string(&init.name.value)));

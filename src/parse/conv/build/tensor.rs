@@ -39,6 +39,7 @@ impl Builder {
                 let string = inner.into_inner().find(|p| p.as_rule() == Rule::string)?;
                 TensorValue::Npy(Spanned::new(string_text(&string), self.span(&string)))
             }
+            Rule::image => TensorValue::Image(self.image(inner)?),
             Rule::init => {
                 let init_span = self.span(&inner);
                 let (mut name, mut seed) = (None, None);
@@ -62,6 +63,45 @@ impl Builder {
             }
         };
         Some(Spanned::new(value, span))
+    }
+
+    /// `image "path" MODE? (scale NUMBER)?`.
+    fn image(&mut self, pair: Pair<'_, Rule>) -> Option<Image> {
+        let span = self.span(&pair);
+        let (mut path, mut mode, mut scale) = (None, None, None);
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::string => path = Some(Spanned::new(string_text(&part), self.span(&part))),
+                Rule::image_mode => {
+                    let word = self.ident(&part);
+                    // A bad mode is reported and left out; the image still builds, so that the
+                    // statement is not also reported as lost.
+                    let Some(value) = ImageMode::from_keyword(&word.value) else {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                word.span,
+                                format!("`{}` is not an image mode", word.value),
+                            )
+                            .with_label("unknown mode")
+                            .with_suggestion(&word.value, ImageMode::NAMES)
+                            .with_hint(
+                                "the modes are `gray` (1 channel), `rgb` (3) and `rgba` (4)",
+                            ),
+                        );
+                        continue;
+                    };
+                    mode = Some(Spanned::new(value, word.span));
+                }
+                Rule::number => scale = self.number(&part),
+                _ => {}
+            }
+        }
+        Some(Image {
+            path: path?,
+            mode,
+            scale,
+            span,
+        })
     }
 
     fn matrix(&mut self, pair: Pair<'_, Rule>) -> Grid {

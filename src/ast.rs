@@ -166,6 +166,9 @@ pub enum TensorValue {
     Npy(Spanned<String>),
     /// `init glorot_uniform seed 7`: a Keras initializer, deterministic for a seed.
     Init(Init),
+    /// `image "cat.png" rgb scale 0.0039`: a picture (or a sorted glob of pictures, one per
+    /// batch element), relative to the spec's directory. Only an input's value.
+    Image(Image),
 }
 
 /// Numbers written as rows. A 1-D row is one row; TOML data is one row.
@@ -246,4 +249,56 @@ pub struct Init {
     pub name: Ident,
     pub seed: Option<Spanned<u64>>,
     pub span: Span,
+}
+
+/// `image "frames/*.png" gray scale 0.00392156862745098`. `mode` and `scale` stay `None` when
+/// not written, so that `convert` writes back exactly what the user wrote; the checker applies
+/// the defaults ([`ImageMode::DEFAULT`], scale 1: raw 0..255 values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// A file, or a glob pattern (`*`, `?`, `[...]`) naming a batch of files.
+    pub path: Spanned<String>,
+    pub mode: Option<Spanned<ImageMode>>,
+    pub scale: Option<Spanned<f64>>,
+    pub span: Span,
+}
+
+/// How a picture's pixels become channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageMode {
+    /// One channel: luma, as PIL's `convert("L")` (ITU-R 601-2) computes it.
+    Gray,
+    Rgb,
+    Rgba,
+}
+
+impl ImageMode {
+    /// Filter banks (edges, lines, blurs) are written for one channel, so that is the default.
+    pub const DEFAULT: ImageMode = ImageMode::Gray;
+    pub const NAMES: [&'static str; 3] = ["gray", "rgb", "rgba"];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ImageMode::Gray => "gray",
+            ImageMode::Rgb => "rgb",
+            ImageMode::Rgba => "rgba",
+        }
+    }
+
+    pub fn from_keyword(word: &str) -> Option<ImageMode> {
+        match word {
+            "gray" => Some(ImageMode::Gray),
+            "rgb" => Some(ImageMode::Rgb),
+            "rgba" => Some(ImageMode::Rgba),
+            _ => None,
+        }
+    }
+
+    pub fn channels(self) -> usize {
+        match self {
+            ImageMode::Gray => 1,
+            ImageMode::Rgb => 3,
+            ImageMode::Rgba => 4,
+        }
+    }
 }

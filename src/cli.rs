@@ -35,12 +35,19 @@ enum Command {
         /// Print big tensors in full instead of abbreviating them.
         #[arg(long)]
         full: bool,
+        /// With `--format npy`: the folder to write `<name>.npy` files into.
+        #[arg(long, required_if_eq("format", "npy"))]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
     /// Parse and shape-check a spec without running it; print a summary.
     Check {
         spec: PathBuf,
+        #[command(flatten)]
+        inputs: InputArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -55,12 +62,38 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Check every `expect` of the given specs (directories are searched recursively).
+    /// Show how one output value came about: the patch, the filter, the products, the sums,
+    /// the bias and the activation.
+    Explain {
+        spec: PathBuf,
+        /// The layer to explain (default: the first output).
+        #[arg(long)]
+        layer: Option<String>,
+        /// The output position: `2` (1-D), `0,2` (2-D); add the channel (`0,2,1`) when the
+        /// layer has several, and the batch first (`1,0,2,0`) when the batch has several items.
+        /// Without it, small 1-D layers are explained position by position.
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Check every `expect` of the given specs (directories are searched recursively) and
+    /// compare their outputs with the snapshots in `convc-snapshots/` beside them (recorded on
+    /// the first run).
     Test {
         /// Spec files or directories; default: the current directory.
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
         backend: BackendArg,
+        /// Record the current outputs as the snapshots (where missing or different).
+        #[arg(long, conflicts_with = "no_snapshots")]
+        accept: bool,
+        /// How far a value may move from its snapshot: `|new - old| <= T * max(1, |old|)`.
+        #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = parse_tolerance)]
+        tolerance: f64,
+        /// Check the `expect`s only; read and write no snapshots.
+        #[arg(long)]
+        no_snapshots: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -73,10 +106,20 @@ struct LimitArgs {
     max_memory: u64,
 }
 
+#[derive(clap::Args, Debug)]
+struct InputArgs {
+    /// Replace a declared input with a file: an image (PNG, JPEG, ...) or a `.npy` array,
+    /// e.g. `--input photo=cat.jpg`. Repeatable.
+    #[arg(long = "input", value_name = "NAME=FILE", value_parser = crate::overrides::parse)]
+    overrides: Vec<crate::overrides::InputOverride>,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum Format {
     Text,
     Json,
+    /// One `<name>.npy` file per tensor, into the folder given by `--out`.
+    Npy,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -97,6 +140,15 @@ impl From<BackendArg> for Backend {
 enum SyntaxArg {
     Conv,
     Toml,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!(
+            "`{text}` is not a tolerance; write a non-negative number such as 1e-6 or 0.001"
+        )),
+    }
 }
 
 /// `4GiB`, `512MiB`, `100kB`, `1000`.
@@ -147,11 +199,17 @@ pub fn main() -> i32 {
             backend,
             all,
             full,
+            out,
+            inputs,
             limits,
-        } => with_spec(&spec, limits.max_memory, color, |loaded| {
-            run(loaded, format, backend.into(), all, full)
+        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
+            run(loaded, format, backend.into(), all, full, out.as_deref())
         }),
-        Command::Check { spec, limits } => with_spec(&spec, limits.max_memory, color, |loaded| {
+        Command::Check {
+            spec,
+            inputs,
+            limits,
+        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
             print(&summary::summary(
                 &loaded.path.display().to_string(),
                 &loaded.model,
@@ -166,11 +224,43 @@ pub fn main() -> i32 {
         } => with_spec(&spec, limits.max_memory, color, |loaded| {
             convert(loaded, to, output.as_deref())
         }),
+        Command::Explain {
+            spec,
+            layer,
+            at,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            let values = pipeline::execute(&loaded.model, Backend::Interp);
+            match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
+                Ok(text) => {
+                    print(&text);
+                    0
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    2
+                }
+            }
+        }),
         Command::Test {
             paths,
             backend,
+            accept,
+            tolerance,
+            no_snapshots,
             limits,
-        } => test(paths, backend.into(), limits.max_memory),
+        } => {
+            let snapshots = if no_snapshots {
+                testing::Snapshots::Off
+            } else {
+                testing::Snapshots::On {
+                    tolerance,
+                    accept,
+                    ci: testing::running_in_ci(),
+                }
+            };
+            test(paths, backend.into(), limits.max_memory, snapshots)
+        }
     }
 }
 
@@ -180,7 +270,25 @@ fn with_spec(
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
 ) -> i32 {
-    match pipeline::load(path, max_memory, color) {
+    with_inputs(
+        path,
+        &InputArgs {
+            overrides: Vec::new(),
+        },
+        max_memory,
+        color,
+        then,
+    )
+}
+
+fn with_inputs(
+    path: &std::path::Path,
+    inputs: &InputArgs,
+    max_memory: u64,
+    color: bool,
+    then: impl FnOnce(&Loaded) -> i32,
+) -> i32 {
+    match pipeline::load_with_inputs(path, max_memory, color, &inputs.overrides) {
         Ok(loaded) => then(&loaded),
         Err(e) => {
             eprint!("{}", e.message);
@@ -196,7 +304,14 @@ fn print(text: &str) {
     let _ = stdout.flush();
 }
 
-fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool) -> i32 {
+fn run(
+    loaded: &Loaded,
+    format: Format,
+    backend: Backend,
+    all: bool,
+    full: bool,
+    out: Option<&std::path::Path>,
+) -> i32 {
     let model = &loaded.model;
     let values = pipeline::execute(model, backend);
     let shown: Vec<usize> = if all {
@@ -207,6 +322,13 @@ fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool)
         model.outputs.clone()
     };
     match format {
+        Format::Npy => {
+            let named: Vec<(&str, &crate::ir::Tensor)> = shown
+                .iter()
+                .map(|&i| (model.values[i].name.as_str(), &values[i]))
+                .collect();
+            return write_npy(out.unwrap_or(std::path::Path::new(".")), &named);
+        }
         Format::Json => {
             let named: Vec<(&str, &crate::ir::Tensor)> = shown
                 .iter()
@@ -245,6 +367,29 @@ fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool)
     0
 }
 
+/// `--format npy`: one file per tensor; says on stdout what it wrote.
+fn write_npy(dir: &std::path::Path, named: &[(&str, &crate::ir::Tensor)]) -> i32 {
+    match crate::render::npy::write_all(dir, named) {
+        Ok(paths) => {
+            let mut out = String::new();
+            for (path, (_, tensor)) in paths.iter().zip(named) {
+                let sizes: Vec<String> = tensor.shape.iter().map(usize::to_string).collect();
+                out.push_str(&format!(
+                    "wrote {} ({})\n",
+                    path.display(),
+                    sizes.join(", ")
+                ));
+            }
+            print(&out);
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
 fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> i32 {
     let text = match to {
         SyntaxArg::Conv => crate::print::conv::to_conv(&loaded.spec, &loaded.model),
@@ -265,7 +410,12 @@ fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> 
     }
 }
 
-fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
+fn test(
+    paths: Vec<PathBuf>,
+    backend: Backend,
+    max_memory: u64,
+    snapshots: testing::Snapshots,
+) -> i32 {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -292,12 +442,13 @@ fn test(paths: Vec<PathBuf>, backend: Backend, max_memory: u64) -> i32 {
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory) {
-            Outcome::Pass(n) => {
+        match testing::test_spec(path, backend, max_memory, snapshots) {
+            Outcome::Pass { expects, snapshot } => {
                 passed += 1;
+                let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));
                 print(&format!(
-                    "ok      {shown} ({n} expectation{})\n",
-                    if n == 1 { "" } else { "s" }
+                    "ok      {shown} ({expects} expectation{}{snapshot})\n",
+                    if expects == 1 { "" } else { "s" }
                 ));
             }
             Outcome::RejectedAsExpected => {

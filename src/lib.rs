@@ -10,18 +10,25 @@
 //!
 //! `print` turns a checked spec back into either syntax (`convc convert`).
 
+// A `Diagnostic` is a few hundred bytes; it travels only on error paths, moved once into a
+// list, so boxing it (what `result_large_err` asks for) would gain nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod ast;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod explain;
 pub mod filters;
 pub mod geometry;
 pub mod init;
 pub mod interp;
 pub mod ir;
+pub mod overrides;
 pub mod parse;
 pub mod pipeline;
 pub mod print;
 pub mod render;
+pub mod snapshot;
 pub mod testing;
 pub mod jit;

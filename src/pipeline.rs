@@ -5,6 +5,7 @@ use crate::check::{self, Options};
 use crate::diagnostic::{render, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
+use crate::overrides::{self, InputOverride};
 use crate::parse::{self, Syntax};
 use std::path::{Path, PathBuf};
 
@@ -41,8 +42,21 @@ impl Backend {
     }
 }
 
+/// At most this many diagnostics are shown; a garbage file would otherwise print thousands.
+const MAX_SHOWN: usize = 50;
+
 /// Reads, parses and checks `path`. `color` renders diagnostics with ANSI colours.
 pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadError> {
+    load_with_inputs(path, max_memory, color, &[])
+}
+
+/// [`load`], with some inputs replaced by files from the command line (`--input NAME=FILE`).
+pub fn load_with_inputs(
+    path: &Path,
+    max_memory: u64,
+    color: bool,
+    overrides: &[InputOverride],
+) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let fail = |message: String| LoadError {
         message,
@@ -69,7 +83,7 @@ pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadErr
             e.utf8_error().valid_up_to()
         ))
     })?;
-    load_source(path, source, max_memory, color)
+    load_source_with_inputs(path, source, max_memory, color, overrides)
 }
 
 /// Parses and checks text that claims to come from `path` (whose directory anchors `npy`).
@@ -79,13 +93,47 @@ pub fn load_source(
     max_memory: u64,
     color: bool,
 ) -> Result<Loaded, LoadError> {
+    load_source_with_inputs(path, source, max_memory, color, &[])
+}
+
+fn load_source_with_inputs(
+    path: &Path,
+    source: String,
+    max_memory: u64,
+    color: bool,
+    overrides: &[InputOverride],
+) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let syntax = Syntax::from_path(path);
-    let reject = |diagnostics: Vec<Diagnostic>, source: &str| LoadError {
-        message: render(&shown, source, &diagnostics, color),
-        diagnostics,
+    let reject = |mut diagnostics: Vec<Diagnostic>, source: &str| {
+        // The same problem found twice (by error recovery, say) is shown once.
+        let mut seen: Vec<Diagnostic> = Vec::new();
+        diagnostics.retain(|d| {
+            let fresh = seen.len() > MAX_SHOWN || !seen.contains(d);
+            if fresh {
+                seen.push(d.clone());
+            }
+            fresh
+        });
+        let mut message = render(
+            &shown,
+            source,
+            &diagnostics[..diagnostics.len().min(MAX_SHOWN)],
+            color,
+        );
+        if diagnostics.len() > MAX_SHOWN {
+            message.push_str(&format!(
+                "... and {} more problems\n",
+                diagnostics.len() - MAX_SHOWN
+            ));
+        }
+        LoadError {
+            message,
+            diagnostics,
+        }
     };
-    let spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
+    let mut spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
+    overrides::apply(&mut spec, overrides).map_err(|d| reject(d, &source))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let options = Options {
         base_dir,

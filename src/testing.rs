@@ -1,19 +1,51 @@
 //! `convc test`: checking every `expect` of every spec found.
 //!
 //! A spec whose file name starts with `err_` is a compile-fail test: it passes when checking
-//! rejects it (with a diagnostic), and fails when it loads.
+//! rejects it (with a diagnostic), and fails when it loads; it has no snapshot.
+//!
+//! Every other spec's outputs are also compared with its snapshot (see [`crate::snapshot`]):
+//! the first run records it, later runs report every value that moved beyond the tolerance,
+//! and `--accept` records the new values. Under CI (the `CI` environment variable set, as every
+//! CI service does) a missing snapshot is a failure, not recorded: a snapshot that was never
+//! committed would otherwise be re-recorded on every CI run and check nothing.
 
 use crate::ir::{Expect, Model, Tensor};
 use crate::pipeline::{self, Backend};
 use crate::render::text::number;
+use crate::snapshot;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+
+/// How `convc test` treats snapshots.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Snapshots {
+    /// Check `expect`s only; read and write no snapshot.
+    Off,
+    On {
+        /// `|new - old| <= tolerance * max(1, |old|)`.
+        tolerance: f64,
+        /// Record the new values of every snapshot that is missing or differs.
+        accept: bool,
+        /// Under CI: never record a missing snapshot unless `accept`.
+        ci: bool,
+    },
+}
+
+/// Whether the environment says this is a CI run (`CI` set to anything but empty, `0` or
+/// `false`).
+pub fn running_in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
 
 /// What happened to one spec.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Every expectation held (`usize` of them).
-    Pass(usize),
+    /// Every expectation held (`expects` of them) and the snapshot, if any, agrees or was
+    /// recorded (`snapshot` says which).
+    Pass {
+        expects: usize,
+        snapshot: Option<String>,
+    },
     /// An `err_` spec was rejected, as it should be.
     RejectedAsExpected,
     /// Some expectation did not hold: the report.
@@ -62,7 +94,7 @@ pub fn is_error_spec(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with("err_"))
 }
 
-pub fn test_spec(path: &Path, backend: Backend, max_memory: u64) -> Outcome {
+pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snapshots) -> Outcome {
     match pipeline::load(path, max_memory, false) {
         Err(_) if is_error_spec(path) => Outcome::RejectedAsExpected,
         Err(e) => Outcome::Invalid(e.message),
@@ -72,13 +104,109 @@ pub fn test_spec(path: &Path, backend: Backend, max_memory: u64) -> Outcome {
         ),
         Ok(loaded) => {
             let values = pipeline::execute(&loaded.model, backend);
-            let report = check_expects(&loaded.model, &values);
+            let mut report = check_expects(&loaded.model, &values);
+            let snapshot = match snapshots {
+                Snapshots::Off => None,
+                Snapshots::On {
+                    tolerance,
+                    accept,
+                    ci,
+                } => {
+                    let outputs = loaded
+                        .model
+                        .outputs
+                        .iter()
+                        .map(|&i| snapshot::Output {
+                            name: loaded.model.values[i].name.clone(),
+                            tensor: values[i].clone(),
+                        })
+                        .collect::<Vec<_>>();
+                    match check_snapshot(path, &outputs, tolerance, accept, ci) {
+                        Ok(SnapshotResult::Note(note)) => Some(note),
+                        Ok(SnapshotResult::Differs(diff)) => {
+                            report.push_str(&diff);
+                            None
+                        }
+                        Err(message) => return Outcome::Invalid(message),
+                    }
+                }
+            };
             if report.is_empty() {
-                Outcome::Pass(loaded.model.expects.len())
+                Outcome::Pass {
+                    expects: loaded.model.expects.len(),
+                    snapshot,
+                }
             } else {
+                // `--accept` may have recorded the snapshot even though an `expect` failed.
+                if let Some(note) = snapshot {
+                    report.push_str(&format!("  {note}\n"));
+                }
                 Outcome::Fail(report)
             }
         }
+    }
+}
+
+enum SnapshotResult {
+    /// Agrees, or was recorded: what to say about it.
+    Note(String),
+    /// The readable diff.
+    Differs(String),
+}
+
+/// Compares `outputs` with the snapshot of `spec`, recording it when missing (outside CI) or
+/// when `accept`. `Err` is a broken or unwritable snapshot, with the message.
+fn check_snapshot(
+    spec: &Path,
+    outputs: &[snapshot::Output],
+    tolerance: f64,
+    accept: bool,
+    ci: bool,
+) -> Result<SnapshotResult, String> {
+    let path = snapshot::path_for(spec);
+    let shown = path.display();
+    let spec_name = spec
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    let record = |verb: &str| {
+        snapshot::write_atomic(&path, &snapshot::to_text(&spec_name, outputs))
+            .map(|()| SnapshotResult::Note(format!("snapshot {verb}: {shown}")))
+            .map_err(|e| format!("error: cannot write the snapshot `{shown}`: {e}\n"))
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return if ci && !accept {
+                Ok(SnapshotResult::Differs(format!(
+                    "  no snapshot `{shown}`; CI is set, so it was not recorded: run `convc \
+                     test` locally and commit the snapshot (or pass --accept)\n"
+                )))
+            } else {
+                record("recorded")
+            };
+        }
+        Err(e) => return Err(format!("error: cannot read the snapshot `{shown}`: {e}\n")),
+    };
+    let recorded = match snapshot::parse(&text) {
+        Ok(recorded) => recorded,
+        Err(_) if accept => return record("re-recorded"),
+        Err(e) => {
+            return Err(format!(
+                "error: the snapshot `{shown}` is broken: {e}\n  = help: `convc test --accept` \
+                 records it afresh\n"
+            ))
+        }
+    };
+    let diff = snapshot::diff(&recorded, outputs, tolerance);
+    if diff.is_empty() {
+        Ok(SnapshotResult::Note("snapshot matches".into()))
+    } else if accept {
+        record("updated")
+    } else {
+        Ok(SnapshotResult::Differs(format!(
+            "  snapshot {shown} differs (tolerance {tolerance:e} relative; `convc test --accept` \
+             records the new values):\n{diff}"
+        )))
     }
 }
 

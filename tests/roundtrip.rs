@@ -70,8 +70,12 @@ fn assert_round_trips(spec: &Spec, model: &Model, base: &Path, what: &str) {
 #[test]
 fn every_spec_converts_both_ways_without_change() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
-    let specs =
-        convc::testing::collect(&[root.join("seed"), root.join("features")]).expect("specs exist");
+    let specs = convc::testing::collect(&[
+        root.join("seed"),
+        root.join("features"),
+        root.join("examples"),
+    ])
+    .expect("specs exist");
     assert!(!specs.is_empty());
     for path in specs {
         let text = std::fs::read_to_string(&path).expect("readable");
@@ -136,7 +140,7 @@ fn value() -> impl Strategy<Value = f64> {
             6.02e23,
             -0.0,
             2.5e-38,
-            0.7071067811865476
+            std::f64::consts::FRAC_1_SQRT_2
         ]),
     ]
 }

@@ -95,6 +95,13 @@ fn feature_specs() {
 }
 
 #[test]
+fn example_specs() {
+    insta::glob!("../specs", "examples/*.{conv,toml}", |path| good_spec(
+        path, "examples"
+    ));
+}
+
+#[test]
 fn error_specs() {
     insta::glob!("../specs", "errors/*.{conv,toml}", |path| bad_spec(
         path, "errors"
@@ -105,14 +112,17 @@ fn error_specs() {
 #[test]
 fn every_spec_is_covered() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
-    let all = testing::collect(&[root.clone()]).expect("specs/ is readable");
+    let all = testing::collect(std::slice::from_ref(&root)).expect("specs/ is readable");
     for path in all {
         let dir = path
             .parent()
             .and_then(|p| p.strip_prefix(&root).ok())
             .map(|p| p.display().to_string());
         assert!(
-            matches!(dir.as_deref(), Some("seed" | "features" | "errors")),
+            matches!(
+                dir.as_deref(),
+                Some("seed" | "features" | "examples" | "errors")
+            ),
             "{} is in no tested directory",
             path.display()
         );

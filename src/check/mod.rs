@@ -8,6 +8,7 @@
 pub mod args;
 mod conv;
 mod graph;
+mod image;
 pub mod layers;
 pub mod npy;
 pub mod tensor;

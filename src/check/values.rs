@@ -1,7 +1,7 @@
 //! Reading tensors: inputs, kernels, biases and expected values, in every written form.
 
 use super::tensor::{self, shape_text, Role};
-use super::{npy, Budget, Options};
+use super::{image, npy, Budget, Options};
 use crate::ast::{InputDecl, Spanned, TensorLit, TensorValue};
 use crate::diagnostic::Diagnostic;
 use crate::init;
@@ -16,6 +16,9 @@ pub fn input(
     budget: &mut Budget,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Value> {
+    if let TensorValue::Image(image) = &decl.tensor.value.value {
+        return image::input(decl, image, options, budget, diags);
+    }
     let what = format!("input `{}`", decl.name.value);
     let shape = match (&decl.tensor.shape, &decl.tensor.value.value) {
         (Some(shape), _) => declared_shape(shape, &what, diags)?,
@@ -197,6 +200,14 @@ pub fn tensor(
                 return None;
             }
             data.into_iter().map(|x| x as f32).collect()
+        }
+        TensorValue::Image(image) => {
+            diags.push(
+                Diagnostic::error(image.path.span, format!("{what} cannot be an image"))
+                    .with_label("an image")
+                    .with_hint("only an input can be read from a picture, e.g. `input photo = image \"cat.png\" gray`"),
+            );
+            return None;
         }
         _ => match tensor::assemble(&lit.value, shape, role, what) {
             // Rounded to f32 once, as NumPy's `np.float32(value)` does.

@@ -1,5 +1,6 @@
-//! Presenting results: feature maps as text or JSON, and the `check` summary.
+//! Presenting results: feature maps as text, JSON or `.npy` files, and the `check` summary.
 
 pub mod json;
+pub mod npy;
 pub mod summary;
 pub mod text;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+mod pictures;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "convc",
@@ -35,6 +37,26 @@ enum Command {
         /// Print big tensors in full instead of abbreviating them.
         #[arg(long)]
         full: bool,
+        /// Also draw each shown map, and each convolution's filters, as PNGs in this folder.
+        #[arg(long, value_name = "DIR")]
+        png: Option<PathBuf>,
+        /// No progress bar and no notes about written files.
+        #[arg(short, long)]
+        quiet: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Write one self-contained HTML page: the spec, its summary, every layer's pictures.
+    Report {
+        spec: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        backend: BackendArg,
+        /// No progress bar and no note about the written file.
+        #[arg(short, long)]
+        quiet: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -182,9 +204,28 @@ pub fn main() -> i32 {
             backend,
             all,
             full,
+            png,
+            quiet,
             limits,
         } => with_spec(&spec, limits.max_memory, color, |loaded| {
-            run(loaded, format, backend.into(), all, full)
+            run(
+                loaded,
+                format,
+                backend.into(),
+                all,
+                full,
+                png.as_deref(),
+                quiet,
+            )
+        }),
+        Command::Report {
+            spec,
+            output,
+            backend,
+            quiet,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            pictures::report(loaded, backend.into(), &output, quiet)
         }),
         Command::Check { spec, limits } => with_spec(&spec, limits.max_memory, color, |loaded| {
             print(&summary::summary(
@@ -263,9 +304,23 @@ fn print(text: &str) {
     let _ = stdout.flush();
 }
 
-fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool) -> i32 {
+#[allow(clippy::too_many_arguments)] // one per command-line flag; a struct would only rename them
+fn run(
+    loaded: &Loaded,
+    format: Format,
+    backend: Backend,
+    all: bool,
+    full: bool,
+    png: Option<&std::path::Path>,
+    quiet: bool,
+) -> i32 {
     let model = &loaded.model;
-    let values = pipeline::execute(model, backend);
+    if let Some(dir) = png {
+        if let Err(code) = pictures::prepare_folder(dir) {
+            return code;
+        }
+    }
+    let values = pictures::compute(model, backend, quiet);
     let shown: Vec<usize> = if all {
         (0..model.values.len())
             .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
@@ -309,7 +364,10 @@ fn run(loaded: &Loaded, format: Format, backend: Backend, all: bool, full: bool)
             print(&out);
         }
     }
-    0
+    match png {
+        Some(dir) => pictures::write_pngs(model, &values, &shown, dir, quiet),
+        None => 0,
+    }
 }
 
 fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> i32 {

@@ -148,6 +148,17 @@ fn line_plot(data: &[f32], len: usize, range: Option<Range>) -> RgbImage {
         (x0 + i64::from(plot_w) - 1, zero),
         canvas::GREY,
     );
+    // Zero gets a label of its own when it lies clear of the two ends' labels.
+    if zero - y0 > i64::from(CHAR + 2) && y0 + i64::from(PLOT_HEIGHT) - zero > i64::from(CHAR + 2) {
+        text(
+            &mut img,
+            2,
+            zero - i64::from(CHAR / 2),
+            "0",
+            1,
+            canvas::DARK,
+        );
+    }
     text(&mut img, 2, y0, &labels[0], 1, canvas::DARK);
     text(
         &mut img,

@@ -36,6 +36,7 @@ const POLICY: &str =
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 80em; padding: 0 1em; color: #222; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.9em; }
+pre.source { max-height: 24em; overflow-y: auto; }
 nav { margin-bottom: 1em; line-height: 1.8; }
 section.value { border-top: 1px solid #ccc; padding-top: 0.5em; margin-top: 1.5em; }
 h2 .op { font-weight: normal; color: #666; font-size: 0.8em; }

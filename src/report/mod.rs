@@ -34,7 +34,7 @@ pub fn report(loaded: &Loaded, values: &[Tensor], progress: &Progress) -> Result
     );
     let _ = write!(
         body,
-        "<section id=\"spec\"><h2>Spec</h2><pre>{}</pre></section>\n",
+        "<section id=\"spec\"><h2>Spec</h2><pre class=\"source\">{}</pre></section>\n",
         escape(&loaded.source)
     );
     let _ = write!(

@@ -175,6 +175,22 @@ mod tests {
     }
 
     #[test]
+    fn filters_are_read_from_the_keras_kernel_layout() {
+        // Kernel (k=2, in=2, filters=2) holding 1..8: tap t, input channel i, filter f sits at
+        // t*4 + i*2 + f.
+        let spec = "input x (1, 4, 2) = fill 1
+            layer y = conv1d(x) { kernel (2, 2, 2) = [1 2 3 4 5 6 7 8] }";
+        let loaded =
+            crate::pipeline::load_source("t.conv".as_ref(), spec.into(), 1 << 20, false).unwrap();
+        let conv = crate::picture::conv_of(&loaded.model, 1).unwrap();
+        let maps = filter_maps(conv);
+        let data: Vec<&[f32]> = maps.iter().map(|m| m.data.as_slice()).collect();
+        assert_eq!(data, [&[1., 5.][..], &[3., 7.], &[2., 6.], &[4., 8.]]);
+        assert_eq!(maps[1].label.caption(), "f0 in1");
+        assert_eq!(maps[2].label.file_part(), "filter1_in0");
+    }
+
+    #[test]
     fn global_pooling_output_is_one_value_per_channel() {
         let t = Tensor {
             shape: vec![1, 3],

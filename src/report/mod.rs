@@ -189,3 +189,6 @@ fn axes_table(axes: &[AxisGeometry]) -> String {
     out.push_str("</table>\n");
     out
 }
+
+#[cfg(test)]
+mod tests;

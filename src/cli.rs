@@ -304,7 +304,6 @@ fn print(text: &str) {
     let _ = stdout.flush();
 }
 
-#[allow(clippy::too_many_arguments)] // one per command-line flag; a struct would only rename them
 fn run(
     loaded: &Loaded,
     format: Format,

@@ -32,14 +32,14 @@ pub fn report(loaded: &Loaded, values: &[Tensor], progress: &Progress) -> Result
         escape(&title),
         contents(model)
     );
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<section id=\"spec\"><h2>Spec</h2><pre class=\"source\">{}</pre></section>\n",
+        "<section id=\"spec\"><h2>Spec</h2><pre class=\"source\">{}</pre></section>",
         escape(&loaded.source)
     );
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<section id=\"summary\"><h2>Model summary</h2><pre>{}</pre></section>\n",
+        "<section id=\"summary\"><h2>Model summary</h2><pre>{}</pre></section>",
         escape(&summary::summary(&title, model))
     );
     for (id, tensor) in values.iter().enumerate() {
@@ -118,16 +118,16 @@ fn value_section(model: &Model, id: usize, tensor: &Tensor) -> Result<String, St
             escape(&picture::zero_note(&value.name, label))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<figure class=\"maps\"><img alt=\"feature maps of {name}\" src=\"{}\"><figcaption>feature maps, one colour scale for the layer: {}</figcaption></figure>\n",
+        "<figure class=\"maps\"><img alt=\"feature maps of {name}\" src=\"{}\"><figcaption>feature maps, one colour scale for the layer: {}</figcaption></figure>",
         data_uri(&pictures.maps_sheet)?,
         escape(&range_text(pictures.range))
     );
     if let Some(filters) = &pictures.filters_sheet {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<figure class=\"filters\"><img alt=\"filters of {name}\" src=\"{}\"><figcaption>filters (weights): {}</figcaption></figure>\n",
+            "<figure class=\"filters\"><img alt=\"filters of {name}\" src=\"{}\"><figcaption>filters (weights): {}</figcaption></figure>",
             data_uri(filters)?,
             escape(&range_text(pictures.filters_range))
         );

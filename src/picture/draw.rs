@@ -47,7 +47,39 @@ fn cell_size(rows: usize, cols: usize) -> u32 {
     (TARGET as usize).div_ceil(longest).max(1) as u32
 }
 
+/// A picture of a map never has more cells than this (4096 x 4096, 48 MiB of RGB): bigger maps
+/// are drawn from every `step`-th row and column, so `--png` cannot exhaust memory.
+const MAX_CELLS: usize = 1 << 24;
+
+/// The smallest `step` that brings `count` maps of `rows` x `cols` under `MAX_CELLS`.
+fn sampling_step(count: usize, rows: usize, cols: usize) -> usize {
+    let mut step = 1;
+    // Sampling cannot go below one cell per map; `strip` bounds `count` for that.
+    while step < rows.max(cols)
+        && count
+            .saturating_mul(rows.div_ceil(step))
+            .saturating_mul(cols.div_ceil(step))
+            > MAX_CELLS
+    {
+        step += 1;
+    }
+    step
+}
+
+/// Every `step`-th row and column of a `rows` x `cols` grid.
+fn subsample(data: &[f32], rows: usize, cols: usize, step: usize) -> Vec<f32> {
+    (0..rows)
+        .step_by(step)
+        .flat_map(|r| (0..cols).step_by(step).map(move |c| data[r * cols + c]))
+        .collect()
+}
+
 fn heat(data: &[f32], rows: usize, cols: usize, scale: Scale) -> RgbImage {
+    let step = sampling_step(1, rows, cols);
+    if step > 1 {
+        let sampled = subsample(data, rows, cols, step);
+        return heat(&sampled, rows.div_ceil(step), cols.div_ceil(step), scale);
+    }
     let cell = cell_size(rows, cols);
     let mut img = blank(cols as u32 * cell, rows as u32 * cell, canvas::WHITE);
     draw_heat(&mut img, 0, data, rows, cols, cell, scale);
@@ -70,9 +102,13 @@ fn draw_heat(
             let colour = scale.colour(value);
             let (px, py) = (x + (c as u32 * cell) as i64, i64::from(r as u32 * cell));
             canvas::fill(img, px, py, cell, cell, colour);
+            // Formatting is skipped for cells too small for any number (most of a big map).
+            if cell < CHAR + 6 {
+                continue;
+            }
             let label = short(value);
             let width = canvas::text_width(&label, 1);
-            if cell >= CHAR + 6 && width + 4 <= cell {
+            if width + 4 <= cell {
                 let tx = px + i64::from((cell - width) / 2);
                 let ty = py + i64::from((cell - CHAR) / 2);
                 text(img, tx, ty, &label, 1, canvas::ink_on(colour));
@@ -81,24 +117,35 @@ fn draw_heat(
     }
 }
 
+/// At most this many depth slices are drawn side by side; a longer strip is unreadable, and
+/// the text output shows every value.
+const MAX_SLICES: usize = 256;
+
 fn strip(map: &Map, depth: usize, rows: usize, cols: usize, scale: Scale) -> RgbImage {
-    let cell = cell_size(rows, cols);
-    let (slice_w, slice_h) = (cols as u32 * cell, rows as u32 * cell);
+    let depth = depth.min(MAX_SLICES);
+    let cells = rows * cols;
+    let step = sampling_step(depth, rows, cols);
+    let (rows_shown, cols_shown) = (rows.div_ceil(step), cols.div_ceil(step));
+    // Slices are enlarged only while the whole strip stays within the cell budget.
+    let cell = cell_size(rows_shown, cols_shown);
+    let enlarged = (cell as usize).pow(2);
+    let cell = if depth
+        .saturating_mul(rows_shown * cols_shown)
+        .saturating_mul(enlarged)
+        > MAX_CELLS
+    {
+        1
+    } else {
+        cell
+    };
+    let (slice_w, slice_h) = (cols_shown as u32 * cell, rows_shown as u32 * cell);
     let width = depth as u32 * slice_w + depth.saturating_sub(1) as u32 * GAP;
     let mut img = blank(width, SLICE_LABEL + slice_h, canvas::WHITE);
     let mut slice = blank(slice_w, slice_h, canvas::WHITE);
-    let cells = rows * cols;
     for d in 0..depth {
         let x = i64::from(d as u32 * (slice_w + GAP));
-        draw_heat(
-            &mut slice,
-            0,
-            &map.data[d * cells..(d + 1) * cells],
-            rows,
-            cols,
-            cell,
-            scale,
-        );
+        let data = subsample(&map.data[d * cells..(d + 1) * cells], rows, cols, step);
+        draw_heat(&mut slice, 0, &data, rows_shown, cols_shown, cell, scale);
         canvas::paste(&mut img, &slice, x, i64::from(SLICE_LABEL));
         let label = canvas::fit(&format!("d{d}"), slice_w, 1);
         text(&mut img, x, 1, &label, 1, canvas::DARK);
@@ -259,5 +306,22 @@ mod tests {
             (0..100_000).map(|v| (v as f32).sin()).collect(),
         );
         assert!(map(&long, Range::of(&long.data)).width() <= 1024 + 64);
+    }
+
+    #[test]
+    fn huge_maps_are_sampled_to_a_bounded_picture() {
+        assert_eq!(sampling_step(1, 4096, 4096), 1);
+        assert_eq!(sampling_step(1, 4097, 4096), 2);
+        assert_eq!(sampling_step(4, 4096, 4096), 2);
+        assert_eq!(subsample(&[0., 1., 2., 3., 4., 5.], 2, 3, 2), [0., 2.]);
+        assert_eq!(sampling_step(100_000_000, 1, 1), 1, "terminates");
+        // 20000 depth slices of 1x1: the first 256, at one pixel per cell, not 128.
+        let deep = map_of(vec![20_000, 1, 1], vec![1.0; 20_000]);
+        let img = map(&deep, Range::of(&deep.data));
+        assert!(u64::from(img.width()) * u64::from(img.height()) < 1 << 24);
+        // 200 slices of 300x300: sampled, so the strip stays within budget.
+        let slices = map_of(vec![200, 300, 300], vec![0.5; 200 * 300 * 300]);
+        let img = map(&slices, Range::of(&slices.data));
+        assert!(u64::from(img.width()) * u64::from(img.height()) < 2 << 24);
     }
 }

@@ -15,12 +15,21 @@ const MAX_TILE: u32 = 256;
 const PIXEL_BUDGET: f64 = 16_000_000.0;
 /// Sheets are at most about this wide; more tiles make more rows.
 const MAX_WIDTH: u32 = 2400;
+const MAX_TILES: usize = 1024;
 const PAD: u32 = 10;
 const CAPTION: u32 = 2 * (CHAR + 3);
 const MIN_TILE_WIDTH: u32 = 12 * CHAR;
 
 /// A sheet titled `title` showing `maps` on the colours (or plot axis) of `range`.
 pub fn sheet(title: &str, maps: &[Map], range: Option<Range>) -> RgbImage {
+    // Beyond a thousand tiles nobody reads a sheet; the maps' own files still show them all.
+    let title = if maps.len() > MAX_TILES {
+        format!("{title}: first {MAX_TILES} of {} maps", maps.len())
+    } else {
+        title.to_string()
+    };
+    let title = title.as_str();
+    let maps = &maps[..maps.len().min(MAX_TILES)];
     let max_side = tile_side(maps.len());
     let tiles: Vec<RgbImage> = maps
         .iter()

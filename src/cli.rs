@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+mod pictures;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "convc",
@@ -40,6 +42,26 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         inputs: InputArgs,
+        /// Also draw each shown map, and each convolution's filters, as PNGs in this folder.
+        #[arg(long, value_name = "DIR")]
+        png: Option<PathBuf>,
+        /// No progress bar and no notes about written files.
+        #[arg(short, long)]
+        quiet: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Write one self-contained HTML page: the spec, its summary, every layer's pictures.
+    Report {
+        spec: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        backend: BackendArg,
+        /// No progress bar and no note about the written file.
+        #[arg(short, long)]
+        quiet: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -201,9 +223,29 @@ pub fn main() -> i32 {
             full,
             out,
             inputs,
+            png,
+            quiet,
             limits,
         } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
-            run(loaded, format, backend.into(), all, full, out.as_deref())
+            run(
+                loaded,
+                format,
+                backend.into(),
+                all,
+                full,
+                out.as_deref(),
+                png.as_deref(),
+                quiet,
+            )
+        }),
+        Command::Report {
+            spec,
+            output,
+            backend,
+            quiet,
+            limits,
+        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+            pictures::report(loaded, backend.into(), &output, quiet)
         }),
         Command::Check {
             spec,
@@ -311,9 +353,16 @@ fn run(
     all: bool,
     full: bool,
     out: Option<&std::path::Path>,
+    png: Option<&std::path::Path>,
+    quiet: bool,
 ) -> i32 {
     let model = &loaded.model;
-    let values = pipeline::execute(model, backend);
+    if let Some(dir) = png {
+        if let Err(code) = pictures::prepare_folder(dir) {
+            return code;
+        }
+    }
+    let values = pictures::compute(model, backend, quiet);
     let shown: Vec<usize> = if all {
         (0..model.values.len())
             .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
@@ -364,7 +413,10 @@ fn run(
             print(&out);
         }
     }
-    0
+    match png {
+        Some(dir) => pictures::write_pngs(model, &values, &shown, dir, quiet),
+        None => 0,
+    }
 }
 
 /// `--format npy`: one file per tensor; says on stdout what it wrote.

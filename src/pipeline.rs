@@ -151,7 +151,16 @@ fn load_source_with_inputs(
 
 /// Computes every value of the model on `backend`, indexed like `model.values`.
 pub fn execute(model: &Model, backend: Backend) -> Vec<Tensor> {
+    execute_observed(model, backend, &mut |_| {})
+}
+
+/// [`execute`], calling `done` after each value is computed (for a progress bar).
+pub fn execute_observed(
+    model: &Model,
+    backend: Backend,
+    done: &mut dyn FnMut(crate::ir::ValueId),
+) -> Vec<Tensor> {
     match backend {
-        Backend::Interp => interp::run(model),
+        Backend::Interp => interp::run_observed(model, done),
     }
 }

@@ -31,13 +31,18 @@ pub use activation::{activate, activate_f64};
 // `explain` shows which cell a padded tap reads; it must be the interpreter's own mapping.
 pub use window::border_index;
 
-use crate::ir::{Layer, Model, Op, Tensor, ValueKind};
+use crate::ir::{Layer, Model, Op, Tensor, ValueId, ValueKind};
 
 /// Computes every value of the model (inputs included), indexed like `model.values`.
 ///
 /// Relies on the [`crate::ir`] invariant: values are in topological order and every shape is
 /// consistent, so each layer's inputs have already been computed.
 pub fn run(model: &Model) -> Vec<Tensor> {
+    run_observed(model, &mut |_| {})
+}
+
+/// [`run`], calling `done` after each value is computed (for a progress bar).
+pub fn run_observed(model: &Model, done: &mut dyn FnMut(ValueId)) -> Vec<Tensor> {
     let mut results: Vec<Tensor> = Vec::with_capacity(model.values.len());
     for value in &model.values {
         let tensor = match &value.kind {
@@ -48,6 +53,7 @@ pub fn run(model: &Model) -> Vec<Tensor> {
             }
         };
         results.push(tensor);
+        done(results.len() - 1);
     }
     results
 }

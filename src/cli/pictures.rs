@@ -1,0 +1,95 @@
+//! The command line's picture work: `run --png DIR` and `report`, with their progress bars.
+
+use crate::ir::{Model, Tensor, ValueId};
+use crate::picture;
+use crate::pipeline::{self, Backend, Loaded};
+use crate::progress::Progress;
+use std::path::Path;
+
+/// Computes every value, with a progress bar over the layers on a terminal.
+pub fn compute(model: &Model, backend: Backend, quiet: bool) -> Vec<Tensor> {
+    let progress = Progress::new(model.values.len(), "computing", quiet);
+    let values = pipeline::execute_observed(model, backend, &mut |_| progress.step());
+    progress.finish();
+    values
+}
+
+/// Makes sure pictures can go into `dir` before any work is done, so a typo in the folder
+/// costs no computation. Prints the problem and returns `Err(2)` when they cannot.
+pub fn prepare_folder(dir: &Path) -> Result<(), i32> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!(
+            "error: cannot create the picture folder `{}`: {e}",
+            dir.display()
+        );
+        return Err(2);
+    }
+    Ok(())
+}
+
+/// `--png DIR`: writes the pictures of `shown`; notes all-zero maps on stderr. Returns the exit
+/// code.
+pub fn write_pngs(
+    model: &Model,
+    values: &[Tensor],
+    shown: &[ValueId],
+    dir: &Path,
+    quiet: bool,
+) -> i32 {
+    let progress = Progress::new(shown.len(), "drawing", quiet);
+    let result = picture::write(model, values, shown, dir, &progress);
+    progress.finish();
+    match result {
+        Ok(written) => {
+            for note in &written.zero_notes {
+                eprintln!("warning: {note} (dead: every value is 0)");
+            }
+            if !quiet {
+                eprintln!("wrote {} pictures to {}", written.files, dir.display());
+            }
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+/// `convc report SPEC -o FILE`. Returns the exit code.
+pub fn report(loaded: &Loaded, backend: Backend, output: &Path, quiet: bool) -> i32 {
+    let values = compute(&loaded.model, backend, quiet);
+    let progress = Progress::new(values.len(), "drawing", quiet);
+    let page = crate::report::report(loaded, &values, &progress);
+    progress.finish();
+    let page = match page {
+        Ok(page) => page,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let dir = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let Some(name) = output.file_name().and_then(|n| n.to_str()) else {
+        eprintln!(
+            "error: `{}` is not a file name for the report; give e.g. `-o report.html`",
+            output.display()
+        );
+        return 2;
+    };
+    match picture::files::write_atomic(dir, name, page.as_bytes()) {
+        Ok(path) => {
+            if !quiet {
+                eprintln!("wrote {}", path.display());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write `{}`: {e}", output.display());
+            2
+        }
+    }
+}

@@ -2,13 +2,16 @@
 //! spec or the command line is wrong.
 
 use crate::pipeline::{self, Backend, Loaded};
-use crate::render::{json, summary, text};
-use crate::testing::{self, Outcome};
+use crate::render::summary;
+use crate::testing;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
+mod commands;
 mod pictures;
+
+use commands::{convert, print, run, test, RunOptions};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -227,16 +230,16 @@ pub fn main() -> i32 {
             quiet,
             limits,
         } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
-            run(
-                loaded,
+            let options = RunOptions {
                 format,
-                backend.into(),
+                backend: backend.into(),
                 all,
                 full,
-                out.as_deref(),
-                png.as_deref(),
+                out: out.as_deref(),
+                png: png.as_deref(),
                 quiet,
-            )
+            };
+            run(loaded, &options)
         }),
         Command::Report {
             spec,
@@ -336,201 +339,6 @@ fn with_inputs(
             eprint!("{}", e.message);
             2
         }
-    }
-}
-
-/// Writes to stdout; a closed pipe (`convc run x | head`) is not an error worth a panic.
-fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-}
-
-fn run(
-    loaded: &Loaded,
-    format: Format,
-    backend: Backend,
-    all: bool,
-    full: bool,
-    out: Option<&std::path::Path>,
-    png: Option<&std::path::Path>,
-    quiet: bool,
-) -> i32 {
-    let model = &loaded.model;
-    if let Some(dir) = png {
-        if let Err(code) = pictures::prepare_folder(dir) {
-            return code;
-        }
-    }
-    let values = pictures::compute(model, backend, quiet);
-    let shown: Vec<usize> = if all {
-        (0..model.values.len())
-            .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
-            .collect()
-    } else {
-        model.outputs.clone()
-    };
-    match format {
-        Format::Npy => {
-            let named: Vec<(&str, &crate::ir::Tensor)> = shown
-                .iter()
-                .map(|&i| (model.values[i].name.as_str(), &values[i]))
-                .collect();
-            return write_npy(out.unwrap_or(std::path::Path::new(".")), &named);
-        }
-        Format::Json => {
-            let named: Vec<(&str, &crate::ir::Tensor)> = shown
-                .iter()
-                .map(|&i| (model.values[i].name.as_str(), &values[i]))
-                .collect();
-            print(&format!("{}\n", json::outputs(&named)));
-        }
-        Format::Text => {
-            let limits = if full {
-                text::Limits::FULL
-            } else {
-                text::Limits::DEFAULT
-            };
-            let mut out = String::new();
-            for (k, &i) in shown.iter().enumerate() {
-                if k > 0 {
-                    out.push('\n');
-                }
-                let names = match &model.values[i].kind {
-                    crate::ir::ValueKind::Layer(crate::ir::Layer {
-                        op: crate::ir::Op::Conv(c),
-                        ..
-                    }) => c.filter_names.clone(),
-                    _ => Vec::new(),
-                };
-                out.push_str(&text::tensor(
-                    &model.values[i].name,
-                    &values[i],
-                    &names,
-                    limits,
-                ));
-            }
-            print(&out);
-        }
-    }
-    match png {
-        Some(dir) => pictures::write_pngs(model, &values, &shown, dir, quiet),
-        None => 0,
-    }
-}
-
-/// `--format npy`: one file per tensor; says on stdout what it wrote.
-fn write_npy(dir: &std::path::Path, named: &[(&str, &crate::ir::Tensor)]) -> i32 {
-    match crate::render::npy::write_all(dir, named) {
-        Ok(paths) => {
-            let mut out = String::new();
-            for (path, (_, tensor)) in paths.iter().zip(named) {
-                let sizes: Vec<String> = tensor.shape.iter().map(usize::to_string).collect();
-                out.push_str(&format!(
-                    "wrote {} ({})\n",
-                    path.display(),
-                    sizes.join(", ")
-                ));
-            }
-            print(&out);
-            0
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            2
-        }
-    }
-}
-
-fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&std::path::Path>) -> i32 {
-    let text = match to {
-        SyntaxArg::Conv => crate::print::conv::to_conv(&loaded.spec, &loaded.model),
-        SyntaxArg::Toml => crate::print::toml::to_toml(&loaded.spec, &loaded.model),
-    };
-    match output {
-        None => {
-            print(&text);
-            0
-        }
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
-                2
-            }
-        },
-    }
-}
-
-fn test(
-    paths: Vec<PathBuf>,
-    backend: Backend,
-    max_memory: u64,
-    snapshots: testing::Snapshots,
-) -> i32 {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
-    let specs = match testing::collect(&paths) {
-        Ok(specs) => specs,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    if specs.is_empty() {
-        eprintln!(
-            "error: no .conv or .toml specs found in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return 2;
-    }
-    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
-    for path in &specs {
-        let shown = path.display();
-        match testing::test_spec(path, backend, max_memory, snapshots) {
-            Outcome::Pass { expects, snapshot } => {
-                passed += 1;
-                let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));
-                print(&format!(
-                    "ok      {shown} ({expects} expectation{}{snapshot})\n",
-                    if expects == 1 { "" } else { "s" }
-                ));
-            }
-            Outcome::RejectedAsExpected => {
-                passed += 1;
-                print(&format!(
-                    "ok      {shown} (rejected, as its err_ name says)\n"
-                ));
-            }
-            Outcome::Fail(report) => {
-                failed += 1;
-                print(&format!("FAILED  {shown}\n{report}"));
-            }
-            Outcome::Invalid(message) => {
-                invalid += 1;
-                print(&format!("INVALID {shown}\n"));
-                eprint!("{message}");
-            }
-        }
-    }
-    let mut closing = format!("\n{passed} passed, {} failed", failed + invalid);
-    if invalid > 0 {
-        closing.push_str(&format!(" ({invalid} could not be checked)"));
-    }
-    print(&format!("{closing}\n"));
-    if invalid > 0 {
-        2
-    } else if failed > 0 {
-        1
-    } else {
-        0
     }
 }
 

@@ -15,6 +15,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod atomic;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;

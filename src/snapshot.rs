@@ -240,27 +240,12 @@ pub fn diff(old: &[Output], new: &[Output], tolerance: f64) -> String {
     out
 }
 
-/// Writes `text` to `path` so that a crash never leaves half a file: the text goes to a
-/// temporary file in the same folder (so that the rename cannot cross file systems), is
-/// flushed to disk, and then replaces `path` in one rename.
+/// Writes `text` to `path` atomically (see [`crate::atomic`]), creating its folder.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
-    result
+    crate::atomic::write(path, text.as_bytes())
 }
 
 #[cfg(test)]

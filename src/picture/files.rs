@@ -59,17 +59,10 @@ pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file in the same folder and a rename, so
-/// a reader (or a crash) never sees half a picture.
+/// Writes `bytes` to `dir/name` atomically (see [`crate::atomic`]).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     let target = dir.join(name);
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result =
-        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, &target));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map(|()| target)
+    crate::atomic::write(&target, bytes).map(|()| target)
 }
 
 #[cfg(test)]

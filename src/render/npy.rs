@@ -7,7 +7,6 @@
 
 use crate::ir::Tensor;
 use npyz::WriterBuilder;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes every `(name, tensor)` into `dir` (created if missing); returns the files written,
@@ -57,24 +56,9 @@ pub fn encode(tensor: &Tensor) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` so that `path` holds either its old content or all of `bytes`.
+/// Writes `bytes` to `path` atomically (see [`crate::atomic`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let base = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    // Hidden, and unique per process, so two runs into one folder do not share a temp file.
-    let temp = dir.join(format!(".{base}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    crate::atomic::write(path, bytes)
 }
 
 #[cfg(test)]

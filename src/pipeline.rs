@@ -41,6 +41,9 @@ impl Backend {
     }
 }
 
+/// At most this many diagnostics are shown; a garbage file would otherwise print thousands.
+const MAX_SHOWN: usize = 50;
+
 /// Reads, parses and checks `path`. `color` renders diagnostics with ANSI colours.
 pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
@@ -81,9 +84,32 @@ pub fn load_source(
 ) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let syntax = Syntax::from_path(path);
-    let reject = |diagnostics: Vec<Diagnostic>, source: &str| LoadError {
-        message: render(&shown, source, &diagnostics, color),
-        diagnostics,
+    let reject = |mut diagnostics: Vec<Diagnostic>, source: &str| {
+        // The same problem found twice (by error recovery, say) is shown once.
+        let mut seen: Vec<Diagnostic> = Vec::new();
+        diagnostics.retain(|d| {
+            let fresh = seen.len() > MAX_SHOWN || !seen.contains(d);
+            if fresh {
+                seen.push(d.clone());
+            }
+            fresh
+        });
+        let mut message = render(
+            &shown,
+            source,
+            &diagnostics[..diagnostics.len().min(MAX_SHOWN)],
+            color,
+        );
+        if diagnostics.len() > MAX_SHOWN {
+            message.push_str(&format!(
+                "... and {} more problems\n",
+                diagnostics.len() - MAX_SHOWN
+            ));
+        }
+        LoadError {
+            message,
+            diagnostics,
+        }
     };
     let spec = parse::parse(&source, syntax).map_err(|d| reject(d, &source))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -29,6 +29,8 @@ pub struct Args<'a> {
     args: &'a [Arg],
     /// Names the layer in messages: "`edges` (conv2d)".
     layer: String,
+    /// Whether a key was unknown or repeated.
+    had_errors: bool,
 }
 
 impl<'a> Args<'a> {
@@ -64,7 +66,21 @@ impl<'a> Args<'a> {
                 diags.push(d.with_label("unknown argument"));
             }
         }
-        Args { args, layer }
+        let had_errors = args.iter().enumerate().any(|(i, a)| {
+            !allowed.contains(&a.key.value.as_str())
+                || args[..i].iter().any(|b| b.key.value == a.key.value)
+        });
+        Args {
+            args,
+            layer,
+            had_errors,
+        }
+    }
+
+    /// Whether every key was known and given once: when one was not, "needs `kernel_size`"
+    /// would only repeat the misspelling already reported.
+    pub fn keys_ok(&self) -> bool {
+        !self.had_errors
     }
 
     fn get(&self, key: &str) -> Option<&'a Spanned<ArgValue>> {
@@ -348,6 +364,9 @@ fn list(words: &[&str]) -> String {
 }
 
 fn example_tuple(n: usize) -> String {
+    if n == 1 {
+        return "(3,)".to_string();
+    }
     format!("({})", vec!["3"; n].join(", "))
 }
 

@@ -31,6 +31,14 @@ pub fn conv(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(Op, Vec<usize>)> {
     let in_channels = input.shape[n + 1];
+    // A size that cannot be worked out is only worth a message when nothing else about this
+    // layer was wrong: a misspelt or invalid `kernel_size` was already reported.
+    let errors_before = if args.keys_ok() {
+        diags.len()
+    } else {
+        usize::MAX
+    };
+
     let weights = match (&decl.kernel, decl.filter_list.is_empty()) {
         (Some(kernel), true) => Weights::Kernel(kernel),
         (None, false) => Weights::Filters,
@@ -84,10 +92,12 @@ pub fn conv(
         match args.positive("filters", diags).or(inferred_count) {
             Some(f) => (f, None),
             None => {
-                diags.push(
-                    Diagnostic::error(decl.op.span, format!("`{}` needs `filters`", decl.name.value))
-                        .with_hint("write `filters = N`, or give the weights filter by filter (`filter = [...]`)"),
-                );
+                if diags.len() == errors_before {
+                    diags.push(
+                        Diagnostic::error(decl.op.span, format!("`{}` needs `filters`", decl.name.value))
+                            .with_hint("write `filters = N`, or give the weights filter by filter (`filter = [...]`)"),
+                    );
+                }
                 return None;
             }
         }
@@ -95,10 +105,12 @@ pub fn conv(
     let kernel_size = match args.sizes("kernel_size", n, diags).or(inferred_size) {
         Some(k) => k,
         None => {
-            diags.push(
-                Diagnostic::error(decl.op.span, format!("`{}` needs `kernel_size`", decl.name.value))
-                    .with_hint(format!("write `kernel_size = 3` (or one size per axis, {n} in all); it cannot be read off the weights as written")),
-            );
+            if diags.len() == errors_before && !explain_builtin(decl, n, diags) {
+                diags.push(
+                    Diagnostic::error(decl.op.span, format!("`{}` needs `kernel_size`", decl.name.value))
+                        .with_hint(format!("write `kernel_size = 3` (or one size per axis, {n} in all); it cannot be read off the weights as written")),
+                );
+            }
             return None;
         }
     };
@@ -125,9 +137,9 @@ pub fn conv(
             return None;
         }
     }
-    if in_channels % groups != 0 || filters % groups != 0 {
+    if !in_channels.is_multiple_of(groups) || !filters.is_multiple_of(groups) {
         let span = args.span("groups").unwrap_or(decl.op.span);
-        let which = if in_channels % groups != 0 {
+        let which = if !in_channels.is_multiple_of(groups) {
             format!("the input's {in_channels} channels")
         } else {
             format!("the {filters} filters")
@@ -295,6 +307,42 @@ pub fn conv(
             .collect(),
     };
     Some((Op::Conv(conv), shape))
+}
+
+/// When the kernel size could not be read off a built-in filter, the filter itself is usually
+/// the mistake (an unknown name, bad arguments, a 2-D filter on a 1-D layer): report that.
+fn explain_builtin(decl: &LayerDecl, n: usize, diags: &mut Vec<Diagnostic>) -> bool {
+    let first = decl
+        .filter_list
+        .first()
+        .map(|f| &f.tensor)
+        .or(decl.kernel.as_ref());
+    let builtin = match first.map(|t| &t.value.value) {
+        Some(TensorValue::Builtin(b)) => b,
+        Some(TensorValue::Grids(grids)) => match grids.first().map(|g| &g.value) {
+            Some(GridValue::Builtin(b)) => b,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let args: Vec<f64> = builtin.args.iter().map(|a| a.value).collect();
+    match filters::builtin(&builtin.name.value, &args) {
+        Err(message) => diags.push(super::tensor::builtin_error(builtin, message)),
+
+        Ok(f) => diags.push(
+            Diagnostic::error(
+                builtin.span,
+                format!("`{}` is a 2-D filter ({}x{}), but `{}` is a {n}-D convolution", builtin.name.value, f.rows, f.cols, decl.op.value),
+            )
+            .with_label("2-D filter")
+            .with_hint(if n == 1 {
+                "write the 1-D filter's taps as a row, e.g. `filter = [-1 0 1]`".to_string()
+            } else {
+                "write one 2-D grid per depth slice, e.g. `filter = { depth 0: sobel_x  depth 1: sobel_x  depth 2: sobel_x }`".to_string()
+            }),
+        ),
+    }
+    true
 }
 
 /// The spatial size of one written filter, when the way it is written shows it.

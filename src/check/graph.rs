@@ -91,12 +91,30 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     out
 }
 
+/// Whether `name` can be written in `.conv` (and so survives `convert`): a letter or `_`,
+/// then letters, digits and `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Records a name's first declaration; reports a second one.
 fn declare<'a>(
     first: &mut HashMap<&'a str, &'a Ident>,
     name: &'a Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
+    if !is_identifier(&name.value) {
+        diags.push(
+            Diagnostic::error(name.span, format!("`{}` is not a valid name", name.value))
+                .with_label("not a name")
+                .with_hint("names start with a letter or `_` and hold only letters, digits and `_`, e.g. `edge_map_2`"),
+        );
+        return false;
+    }
     if let Some(previous) = first.get(name.value.as_str()) {
         diags.push(
             Diagnostic::error(name.span, format!("`{}` is declared twice", name.value))
@@ -135,15 +153,14 @@ fn report_cycles(
         let Some(next) = next else { return };
         if let Some(pos) = path.iter().position(|&p| p == next) {
             let cycle = &path[pos..];
-            let mut names: Vec<&str> = cycle
+            // `path` follows "reads" edges: each layer reads the next one.
+            let names: Vec<String> = cycle
                 .iter()
-                .rev()
-                .map(|&i| spec.layers[i].name.value.as_str())
+                .map(|&i| format!("`{}`", spec.layers[i].name.value))
                 .collect();
-            names.push(spec.layers[next].name.value.as_str());
             let mut d = Diagnostic::error(
                 spec.layers[next].name.span,
-                format!("the layers form a cycle: {}", names.join(" -> ")),
+                format!("the layers form a cycle: {}", cycle_text(&names)),
             )
             .with_label("this layer depends on itself");
             for &i in cycle.iter().filter(|&&i| i != next) {
@@ -157,6 +174,21 @@ fn report_cycles(
         path.push(next);
         current = next;
     }
+}
+
+/// `a` reads `b`, which reads `c`, which reads `a`.
+fn cycle_text(names: &[String]) -> String {
+    let mut text = names[0].clone();
+    for (k, name) in names
+        .iter()
+        .skip(1)
+        .chain(std::iter::once(&names[0]))
+        .enumerate()
+    {
+        text.push_str(if k == 0 { " reads " } else { ", which reads " });
+        text.push_str(name);
+    }
+    text
 }
 
 pub fn declared(spec: &Spec, name: &str) -> bool {

@@ -205,6 +205,7 @@ pub(crate) fn layer(
         return None;
     };
     let layer_text = format!("`{}` ({op_name})", decl.name.value);
+    let errors_before = diags.len();
     let args = Args::new(
         &decl.args,
         layer_text.clone(),
@@ -227,7 +228,6 @@ pub(crate) fn layer(
             return None;
         }
     }
-    let errors_before = diags.len();
     let single = |diags: &mut Vec<Diagnostic>| -> Option<&Value> {
         if inputs.len() == 1 {
             Some(inputs[0].1)
@@ -278,6 +278,10 @@ pub(crate) fn layer(
         Family::Activation => {
             let input = single(diags)?;
             if !args.has("activation") {
+                // A misspelt key was reported already; "needs an activation" would repeat it.
+                if diags.len() > errors_before {
+                    return None;
+                }
                 diags.push(
                     Diagnostic::error(
                         decl.op.span,
@@ -360,6 +364,7 @@ fn expect_rank(
 }
 
 /// Resolves every spatial axis, reporting empty outputs with their formula.
+#[allow(clippy::too_many_arguments)]
 pub fn axes(
     decl: &LayerDecl,
     span: Span,

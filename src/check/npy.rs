@@ -12,6 +12,12 @@ fn resolve(base_dir: &Path, path: &Spanned<String>) -> PathBuf {
 }
 
 fn open(base_dir: &Path, path: &Spanned<String>) -> Result<(PathBuf, std::fs::File), Diagnostic> {
+    // Such a path could not be written back in `.conv` (strings have no escapes).
+    if path.value.contains(['"', '\n', '\r']) {
+        return Err(Diagnostic::error(path.span, "a file path cannot contain quotes or line breaks")
+            .with_hint("rename the file"));
+    }
+
     let full = resolve(base_dir, path);
     std::fs::File::open(&full)
         .map(|f| (full.clone(), f))

@@ -99,10 +99,8 @@ pub fn assemble(
         TensorValue::Fill(x) => Ok(vec![x.value; len]),
         TensorValue::Builtin(b) => {
             let layout = layout(shape.len(), role);
-            let filter = filters::builtin(&b.name.value, &values(&b.args)).map_err(|m| {
-                vec![Diagnostic::error(b.span, m)
-                    .with_suggestion(&b.name.value, filters::NAMES.iter().copied())]
-            })?;
+            let filter = filters::builtin(&b.name.value, &values(&b.args))
+                .map_err(|m| vec![builtin_error(b, m)])?;
             let labels_are_unit = layout.label_axes.iter().all(|&(_, axis)| shape[axis] == 1);
             let grid_shape: Vec<usize> = layout.grid_axes.iter().map(|&a| shape[a]).collect();
             if labels_are_unit && grid_shape == [filter.rows, filter.cols] {
@@ -122,6 +120,18 @@ pub fn assemble(
             value.span,
             format!("{what} cannot be read from a file or an initializer here"),
         )]),
+    }
+}
+
+/// A built-in filter that could not be made: an unknown name (with a suggestion) or bad
+/// arguments for a known one.
+pub fn builtin_error(b: &crate::ast::Builtin, message: String) -> Diagnostic {
+    let d = Diagnostic::error(b.span, message);
+    if filters::NAMES.contains(&b.name.value.as_str()) {
+        d.with_label("invalid arguments")
+    } else {
+        d.with_label("not a built-in filter")
+            .with_suggestion(&b.name.value, filters::NAMES.iter().copied())
     }
 }
 
@@ -340,6 +350,8 @@ fn label_index(
             Some(i) => out.push(i),
             // A label for an axis of size 1 may be left out.
             None if shape[axis] == 1 => out.push(0),
+            // A label of this axis was given but wrong, and is reported already.
+            None if !ok => {}
             None => {
                 diags.push(
                     Diagnostic::error(
@@ -388,10 +400,7 @@ fn grid_values(
                 None
             }
             Err(m) => {
-                diags.push(
-                    Diagnostic::error(b.span, m)
-                        .with_suggestion(&b.name.value, filters::NAMES.iter().copied()),
-                );
+                diags.push(builtin_error(b, m));
                 None
             }
         },

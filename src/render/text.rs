@@ -227,7 +227,7 @@ mod tests {
         let names = [Some("a".to_string()), None];
         assert_eq!(
             tensor("x", &t, &names, Limits::DEFAULT),
-            "x: (1, 2, 2, 2)\n  channel 0 (a):\n    1 2\n    3 4\n  channel 1:\n     10  20\n     30 -40\n"
+            "x: (1, 2, 2, 2)\n  channel 0 (a):\n    1 2\n    3 4\n  channel 1:\n    10  20\n    30 -40\n"
         );
     }
 

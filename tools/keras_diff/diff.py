@@ -527,9 +527,12 @@ def run_keras(spec):
 # --------------------------------------------------------------------------
 # convc side
 
+BACKEND = []  # e.g. ["--backend", "jit"]; empty: convc's default (the interpreter)
+
+
 def run_convc(convc, path):
-    p = subprocess.run([convc, "run", path, "--format", "json"], capture_output=True,
-                       text=True, timeout=120)
+    p = subprocess.run([convc, "run", path, "--format", "json"] + BACKEND,
+                       capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -659,10 +662,13 @@ def main():
     ap.add_argument("--replay", nargs="*", help="check these TOML specs instead of generating")
     ap.add_argument("--gen-only", action="store_true", help="only write the specs")
     ap.add_argument("--keras-only", action="store_true", help="only build/run the Keras side")
+    ap.add_argument("--backend", help="pass --backend to convc run (interp, jit)")
     ap.add_argument("--no-roundtrip", action="store_true", help="skip the .conv round trip")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     convc = os.path.abspath(a.convc)
+    if a.backend:
+        BACKEND[:] = ["--backend", a.backend]
     out = a.out or tempfile.mkdtemp(prefix="kdiff-")
     os.makedirs(out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="kdiff-work-")

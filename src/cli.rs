@@ -32,7 +32,7 @@ enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
         backend: BackendArg,
         /// Print every layer, not only the outputs.
         #[arg(long)]
@@ -51,6 +51,9 @@ enum Command {
         /// No progress bar and no notes about written files.
         #[arg(short, long)]
         quiet: bool,
+        /// Say, per layer, what ran it and how long compiling took (on stderr).
+        #[arg(short, long)]
+        verbose: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -60,7 +63,7 @@ enum Command {
         /// The HTML file to write.
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
         backend: BackendArg,
         /// No progress bar and no note about the written file.
         #[arg(short, long)]
@@ -108,7 +111,7 @@ enum Command {
     Test {
         /// Spec files or directories; default: the current directory.
         paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = BackendArg::Interp)]
+        #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
         backend: BackendArg,
         /// Record the current outputs as the snapshots (where missing or different).
         #[arg(long, conflicts_with = "no_snapshots")]
@@ -149,7 +152,9 @@ enum Format {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum BackendArg {
-    /// The reference interpreter.
+    /// Native code compiled by Cranelift for the model's exact shapes.
+    Jit,
+    /// The reference interpreter (the definition of the semantics; slow).
     Interp,
 }
 
@@ -157,6 +162,7 @@ impl From<BackendArg> for Backend {
     fn from(b: BackendArg) -> Backend {
         match b {
             BackendArg::Interp => Backend::Interp,
+            BackendArg::Jit => Backend::Jit,
         }
     }
 }
@@ -228,6 +234,7 @@ pub fn main() -> i32 {
             inputs,
             png,
             quiet,
+            verbose,
             limits,
         } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
             let options = RunOptions {
@@ -238,6 +245,7 @@ pub fn main() -> i32 {
                 out: out.as_deref(),
                 png: png.as_deref(),
                 quiet,
+                verbose,
             };
             run(loaded, &options)
         }),
@@ -275,7 +283,8 @@ pub fn main() -> i32 {
             at,
             limits,
         } => with_spec(&spec, limits.max_memory, color, |loaded| {
-            let values = pipeline::execute(&loaded.model, Backend::Interp);
+            // Explain shows the interpreter's arithmetic, the definition of every value.
+            let values = crate::interp::run(&loaded.model);
             match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
                 Ok(text) => {
                     print(&text);

@@ -5,6 +5,7 @@ use crate::check::{self, Options};
 use crate::diagnostic::{render, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
+use crate::jit;
 use crate::overrides::{self, InputOverride};
 use crate::parse::{self, Syntax};
 use std::path::{Path, PathBuf};
@@ -27,19 +28,29 @@ pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Which engine computes the values. The JIT will join the interpreter here.
+/// Which engine computes the values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
-    #[default]
+    /// The reference interpreter: the definition of the semantics.
     Interp,
+    /// Native code from Cranelift, specialised to the model's shapes.
+    #[default]
+    Jit,
 }
 
 impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Interp => "interp",
+            Backend::Jit => "jit",
         }
     }
+}
+
+/// The values of a run and, for `-v`, one line per layer saying what ran it.
+pub struct Execution {
+    pub values: Vec<Tensor>,
+    pub notes: Vec<String>,
 }
 
 /// At most this many diagnostics are shown; a garbage file would otherwise print thousands.
@@ -149,9 +160,10 @@ fn load_source_with_inputs(
     })
 }
 
-/// Computes every value of the model on `backend`, indexed like `model.values`.
-pub fn execute(model: &Model, backend: Backend) -> Vec<Tensor> {
-    execute_observed(model, backend, &mut |_| {})
+/// Computes every value of the model on `backend`, indexed like `model.values`. Fails only
+/// when the JIT cannot compile for this machine or shape (the message says what to do).
+pub fn execute(model: &Model, backend: Backend) -> Result<Vec<Tensor>, String> {
+    execute_observed(model, backend, &mut |_| {}).map(|e| e.values)
 }
 
 /// [`execute`], calling `done` after each value is computed (for a progress bar).
@@ -159,8 +171,47 @@ pub fn execute_observed(
     model: &Model,
     backend: Backend,
     done: &mut dyn FnMut(crate::ir::ValueId),
-) -> Vec<Tensor> {
+) -> Result<Execution, String> {
     match backend {
-        Backend::Interp => interp::run_observed(model, done),
+        Backend::Interp => {
+            let values = interp::run_observed(model, done);
+            let notes = layer_names(model)
+                .map(|(name, op)| format!("{name} ({op}): interpreted"))
+                .collect();
+            Ok(Execution { values, notes })
+        }
+        Backend::Jit => {
+            let compiled =
+                jit::compile(model, &jit::Options::default()).map_err(|e| format!("error: {e}"))?;
+            let values = compiled.run(model);
+            (0..values.len()).for_each(&mut *done);
+            let mut notes: Vec<String> = compiled
+                .reports
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} ({}): jit, {}, {} bytes of code, compiled in {:.3} ms",
+                        r.name,
+                        r.op,
+                        r.kernel,
+                        r.code_bytes,
+                        r.compile_time.as_secs_f64() * 1e3
+                    )
+                })
+                .collect();
+            notes.push(format!(
+                "one module for the model: finalized in {:.3} ms, {:.3} ms in all",
+                compiled.finalize_time.as_secs_f64() * 1e3,
+                compiled.total_time.as_secs_f64() * 1e3
+            ));
+            Ok(Execution { values, notes })
+        }
     }
+}
+
+fn layer_names(model: &Model) -> impl Iterator<Item = (&str, &str)> {
+    model.values.iter().filter_map(|v| match &v.kind {
+        crate::ir::ValueKind::Layer(l) => Some((v.name.as_str(), l.op_name.as_str())),
+        crate::ir::ValueKind::Input(_) => None,
+    })
 }

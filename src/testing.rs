@@ -103,7 +103,10 @@ pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snap
                 .to_string(),
         ),
         Ok(loaded) => {
-            let values = pipeline::execute(&loaded.model, backend);
+            let values = match pipeline::execute(&loaded.model, backend) {
+                Ok(values) => values,
+                Err(message) => return Outcome::Invalid(format!("{message}\n")),
+            };
             let mut report = check_expects(&loaded.model, &values);
             let snapshot = match snapshots {
                 Snapshots::Off => None,

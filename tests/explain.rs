@@ -7,7 +7,7 @@
 use convc::check::DEFAULT_MAX_MEMORY;
 use convc::explain;
 use convc::ir::{Model, Tensor, ValueKind};
-use convc::pipeline::{self, Backend};
+use convc::pipeline;
 use std::path::Path;
 
 fn load(spec: &str) -> (Model, Vec<Tensor>) {
@@ -16,7 +16,7 @@ fn load(spec: &str) -> (Model, Vec<Tensor>) {
         Ok(loaded) => loaded,
         Err(e) => panic!("{spec} should load:\n{}", e.message),
     };
-    let values = pipeline::execute(&loaded.model, Backend::Interp);
+    let values = convc::interp::run(&loaded.model);
     (loaded.model, values)
 }
 

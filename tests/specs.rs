@@ -10,7 +10,7 @@
 
 use convc::check::DEFAULT_MAX_MEMORY;
 use convc::ir::ValueKind;
-use convc::pipeline::{self, Backend};
+use convc::pipeline;
 use convc::render::{summary, text};
 use convc::testing;
 use std::path::Path;
@@ -40,7 +40,7 @@ fn good_spec(path: &Path, name: &str) {
         Err(e) => panic!("{shown} should load:\n{}", e.message),
     };
     let model = &loaded.model;
-    let values = pipeline::execute(model, Backend::Interp);
+    let values = convc::interp::run(model);
     let report = testing::check_expects(model, &values);
     assert!(
         report.is_empty(),

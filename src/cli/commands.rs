@@ -28,6 +28,8 @@ pub(super) struct RunOptions<'a> {
     /// Where pictures go.
     pub png: Option<&'a Path>,
     pub quiet: bool,
+    /// Say, per layer, what ran it and what compiling cost.
+    pub verbose: bool,
 }
 
 pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
@@ -39,6 +41,7 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
         out,
         png,
         quiet,
+        verbose: _,
     } = *options;
 
     let model = &loaded.model;
@@ -47,7 +50,10 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
             return code;
         }
     }
-    let values = pictures::compute(model, backend, quiet);
+    let values = match pictures::compute(model, backend, quiet, options.verbose) {
+        Ok(values) => values,
+        Err(code) => return code,
+    };
     let shown: Vec<usize> = if all {
         (0..model.values.len())
             .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))

@@ -6,12 +6,31 @@ use crate::pipeline::{self, Backend, Loaded};
 use crate::progress::Progress;
 use std::path::Path;
 
-/// Computes every value, with a progress bar over the layers on a terminal.
-pub fn compute(model: &Model, backend: Backend, quiet: bool) -> Vec<Tensor> {
+/// Computes every value, with a progress bar over the layers on a terminal; with `verbose`,
+/// says on stderr what ran each layer. A backend failure is printed and becomes `Err(2)`.
+pub fn compute(
+    model: &Model,
+    backend: Backend,
+    quiet: bool,
+    verbose: bool,
+) -> Result<Vec<Tensor>, i32> {
     let progress = Progress::new(model.values.len(), "computing", quiet);
-    let values = pipeline::execute_observed(model, backend, &mut |_| progress.step());
+    let result = pipeline::execute_observed(model, backend, &mut |_| progress.step());
     progress.finish();
-    values
+    match result {
+        Ok(execution) => {
+            if verbose {
+                for note in &execution.notes {
+                    eprintln!("{note}");
+                }
+            }
+            Ok(execution.values)
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            Err(2)
+        }
+    }
 }
 
 /// Makes sure pictures can go into `dir` before any work is done, so a typo in the folder
@@ -58,7 +77,10 @@ pub fn write_pngs(
 
 /// `convc report SPEC -o FILE`. Returns the exit code.
 pub fn report(loaded: &Loaded, backend: Backend, output: &Path, quiet: bool) -> i32 {
-    let values = compute(&loaded.model, backend, quiet);
+    let values = match compute(&loaded.model, backend, quiet, false) {
+        Ok(values) => values,
+        Err(code) => return code,
+    };
     let progress = Progress::new(values.len(), "drawing", quiet);
     let page = crate::report::report(loaded, &values, &progress);
     progress.finish();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::pipeline::{execute, load_source, Backend};
+use crate::pipeline::load_source;
 use std::path::Path;
 
 const SPEC: &str = "
@@ -17,7 +17,7 @@ layer both = add(bump, dead)
 
 fn page() -> String {
     let loaded = load_source(Path::new("t.conv"), SPEC.to_string(), 1 << 30, false).unwrap();
-    let values = execute(&loaded.model, Backend::Interp);
+    let values = crate::interp::run(&loaded.model);
     report(&loaded, &values, &Progress::hidden()).unwrap()
 }
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod models;
+mod specs;
 mod tolerance;
 
 use super::{compile, Options};

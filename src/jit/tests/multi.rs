@@ -136,6 +136,14 @@ impl Builder {
         Some(axes)
     }
 
+    /// The case with `same` padding on every axis.
+    fn same(c: &LayerCase) -> LayerCase {
+        LayerCase {
+            padding: [1; 3],
+            ..c.clone()
+        }
+    }
+
     fn out_shape(shape: &[usize], axes: &[AxisGeometry], channels: usize) -> Vec<usize> {
         let mut s = vec![shape[0]];
         s.extend(axes.iter().map(|a| a.out_len));
@@ -152,13 +160,19 @@ impl Builder {
         let activation = Activation::ALL[c.activation];
         match c.op {
             0 | 7 if rank > 0 => {
-                let mode = PaddingMode::ALL[c.mode as usize];
-                let Some(axes) = Self::axes(c, &shape, false, mode) else {
+                let mut mode = PaddingMode::ALL[c.mode as usize];
+                let mut axes = Self::axes(c, &shape, false, mode);
+                if axes.is_none() {
+                    // Too small for this geometry (often after pooling): `same`, zeros.
+                    mode = PaddingMode::Zeros;
+                    axes = Self::axes(&Self::same(c), &shape, false, mode);
+                }
+                let Some(axes) = axes else {
                     self.activation(source, activation);
                     return;
                 };
-                // op 7: depthwise with a multiplier; op 0: grouped where the channels allow.
-                let (groups, filters, multiplier) = if c.op == 7 {
+                // Depthwise with a multiplier (half of op 7), else grouped where the channels allow.
+                let (groups, filters, multiplier) = if c.op == 7 && c.seed % 2 == 0 {
                     let m = c.filters_per_group % 3 + 1;
                     (channels, channels * m, Some(m))
                 } else {
@@ -188,7 +202,9 @@ impl Builder {
                 self.push(Op::Conv(conv), out, vec![source]);
             }
             1 | 2 if rank > 0 => {
-                let Some(axes) = Self::axes(c, &shape, true, PaddingMode::Zeros) else {
+                let axes = Self::axes(c, &shape, true, PaddingMode::Zeros)
+                    .or_else(|| Self::axes(&Self::same(c), &shape, true, PaddingMode::Zeros));
+                let Some(axes) = axes else {
                     self.activation(source, activation);
                     return;
                 };

@@ -172,7 +172,7 @@ impl Builder {
                     return;
                 };
                 // Depthwise with a multiplier (half of op 7), else grouped where the channels allow.
-                let (groups, filters, multiplier) = if c.op == 7 && c.seed % 2 == 0 {
+                let (groups, filters, multiplier) = if c.op == 7 && c.seed.is_multiple_of(2) {
                     let m = c.filters_per_group % 3 + 1;
                     (channels, channels * m, Some(m))
                 } else {

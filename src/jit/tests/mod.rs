@@ -1,7 +1,9 @@
 //! The JIT against the interpreter.
 
 mod bench;
+mod guard;
 mod models;
+mod multi;
 mod specs;
 mod tolerance;
 

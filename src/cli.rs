@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 mod commands;
 mod pictures;
+mod tools;
 
 use commands::{convert, print, run, test, RunOptions};
 
@@ -105,6 +106,10 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Show what the JIT generates for each layer: Cranelift IR, machine code or loop nest.
+    Emit(tools::EmitArgs),
+    /// Time each layer: compile time, median run time, GFLOP/s.
+    Bench(tools::BenchArgs),
     /// Check every `expect` of the given specs (directories are searched recursively) and
     /// compare their outputs with the snapshots in `convc-snapshots/` beside them (recorded on
     /// the first run).
@@ -296,6 +301,8 @@ pub fn main() -> i32 {
                 }
             }
         }),
+        Command::Emit(args) => tools::emit(args, color),
+        Command::Bench(args) => tools::bench(args, color),
         Command::Test {
             paths,
             backend,

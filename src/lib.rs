@@ -16,9 +16,11 @@
 
 pub mod ast;
 pub mod atomic;
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod emit;
 pub mod explain;
 pub mod filters;
 pub mod geometry;

@@ -108,6 +108,24 @@ fn error_specs() {
     ));
 }
 
+/// The benchmark specs (`convc bench`) are mostly too big to run in the test suite; they must
+/// load and shape-check, and the tiny ones (`seed_*`) must also meet their `expect`s.
+#[test]
+fn bench_specs_check() {
+    insta::glob!("../specs", "bench/*.conv", |path| {
+        let shown = relative(path);
+        let loaded = match pipeline::load(Path::new(&shown), DEFAULT_MAX_MEMORY, false) {
+            Ok(loaded) => loaded,
+            Err(e) => panic!("{shown} should load:\n{}", e.message),
+        };
+        if shown.contains("seed_") {
+            let values = convc::interp::run(&loaded.model);
+            let report = testing::check_expects(&loaded.model, &values);
+            assert!(report.is_empty(), "{shown}: {report}");
+        }
+    });
+}
+
 /// Every spec file lies in a directory the globs above cover, so none is silently skipped.
 #[test]
 fn every_spec_is_covered() {
@@ -121,7 +139,7 @@ fn every_spec_is_covered() {
         assert!(
             matches!(
                 dir.as_deref(),
-                Some("seed" | "features" | "examples" | "errors")
+                Some("seed" | "features" | "examples" | "errors" | "bench")
             ),
             "{} is in no tested directory",
             path.display()

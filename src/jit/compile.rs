@@ -66,6 +66,9 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             e.b.finalize(frontend_config);
             kernel
         };
+        // Captured before `define_function`, which optimises the function in place: this is
+        // the IR as emitted, the same text on every host.
+        let clif = options.clif.then(|| ctx.func.display().to_string());
         ctx.set_disasm(options.disassemble);
         module
             .define_function(func_id, &mut ctx)
@@ -75,6 +78,10 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             .compiled_code()
             .and_then(|c| c.vcode.clone())
             .filter(|_| options.disassemble);
+        let machine_code = ctx
+            .compiled_code()
+            .filter(|_| options.machine_code)
+            .map(|c| c.code_buffer().to_vec());
         module.clear_context(&mut ctx);
         functions.push((id, func_id));
         reports.push(LayerReport {
@@ -84,6 +91,8 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             kernel,
             code_bytes,
             disassembly,
+            clif,
+            machine_code,
         });
     }
     let finalize_start = Instant::now();

@@ -37,6 +37,10 @@ pub struct Options {
     pub verify: bool,
     /// Keep each layer's machine code as text (Cranelift's VCode listing) in its report.
     pub disassemble: bool,
+    /// Keep each layer's Cranelift IR as text (`convc emit --clif`) in its report.
+    pub clif: bool,
+    /// Keep each layer's machine code bytes (`convc emit --asm` disassembles them).
+    pub machine_code: bool,
 }
 
 impl Default for Options {
@@ -44,6 +48,8 @@ impl Default for Options {
         Options {
             verify: cfg!(debug_assertions),
             disassemble: false,
+            clif: false,
+            machine_code: false,
         }
     }
 }
@@ -98,6 +104,11 @@ pub struct LayerReport {
     pub code_bytes: usize,
     /// The machine code as text, with [`Options::disassemble`].
     pub disassembly: Option<String>,
+    /// The function's Cranelift IR as text, with [`Options::clif`].
+    pub clif: Option<String>,
+    /// The machine code, with [`Options::machine_code`]; relocations (data addresses) are
+    /// still unresolved, so their immediates read as zero.
+    pub machine_code: Option<Vec<u8>>,
 }
 
 #[cfg(test)]

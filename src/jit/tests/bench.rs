@@ -81,6 +81,7 @@ fn measure(model: &Model) -> (Duration, Duration, Duration, String) {
     let options = Options {
         verify: false,
         disassemble: std::env::var_os("CONVC_JIT_ASM").is_some(),
+        ..Options::default()
     };
     let compiles: Vec<Duration> = (0..21)
         .map(|_| compile(model, &options).unwrap().reports[0].compile_time)

@@ -19,6 +19,7 @@ fn agree(model: &Model) -> Result<(), String> {
         &Options {
             verify: true,
             disassemble: false,
+            ..Options::default()
         },
     )
     .map_err(|e| e.to_string())?;

@@ -1,0 +1,119 @@
+//! The JIT's tool commands: `convc emit` (what the JIT generates) and `convc bench` (how fast
+//! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
+
+use super::commands::print;
+use super::{with_spec, BackendArg, LimitArgs};
+use crate::bench;
+use crate::emit::{self, What};
+use crate::pipeline::Backend;
+use crate::progress::Progress;
+use clap::ValueEnum;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["clif", "asm", "loops"])))]
+pub(super) struct EmitArgs {
+    spec: PathBuf,
+    /// Only this layer (default: every layer, in model order).
+    #[arg(long)]
+    layer: Option<String>,
+    /// The Cranelift IR of each layer's function, as emitted (before optimisation).
+    #[arg(long)]
+    clif: bool,
+    /// The machine code, disassembled (Intel syntax on x86-64; Cranelift's listing elsewhere).
+    #[arg(long)]
+    asm: bool,
+    /// The loop nest: interior loops, border pieces, register blocks and tails.
+    #[arg(long)]
+    loops: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BenchFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub(super) struct BenchArgs {
+    spec: PathBuf,
+    #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
+    backend: BackendArg,
+    /// Threads to run each layer on.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
+    format: BenchFormat,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
+    let what = if args.clif {
+        What::Clif
+    } else if args.asm {
+        What::Asm
+    } else {
+        What::Loops
+    };
+    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
+        let result = emit::select(&loaded.model, args.layer.as_deref())
+            .and_then(|ids| emit::emit(&loaded.model, &ids, what));
+        match result {
+            Ok(text) => {
+                print(&text);
+                0
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                2
+            }
+        }
+    })
+}
+
+pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
+    let backend: Backend = args.backend.into();
+    // Neither backend runs a layer on several threads yet: saying so beats timing one thread
+    // and labelling it N.
+    if args.threads != 1 {
+        eprintln!(
+            "error: --threads {} is not supported yet: the {} backend runs each layer on one \
+             thread; use --threads 1",
+            args.threads,
+            backend.name()
+        );
+        return 2;
+    }
+    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
+        let layers = loaded
+            .model
+            .values
+            .iter()
+            .filter(|v| matches!(v.kind, crate::ir::ValueKind::Layer(_)))
+            .count();
+        let progress = Progress::new(layers, "bench", args.quiet);
+        let result = bench::bench(&loaded.model, backend, args.threads, &mut || {
+            progress.step()
+        });
+        progress.finish();
+        match result {
+            Ok(result) => {
+                match args.format {
+                    BenchFormat::Json => print(&format!("{}\n", bench::to_json(&result))),
+                    BenchFormat::Text => print(&bench::to_text(&result)),
+                }
+                0
+            }
+            Err(message) => {
+                eprintln!("{message}");
+                2
+            }
+        }
+    })
+}

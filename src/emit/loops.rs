@@ -1,0 +1,192 @@
+//! `convc emit --loops`: the schedule ([`LoopNest`]) printed as the loops the generated code
+//! runs, in the manner of Halide's `print_loop_nest`. It reads only the `LoopNest` and mirrors
+//! what `jit::emit` does with it (group and filter-block loops outside, then batch, then one
+//! loop per interior stretch and straight-line code per border position, the innermost
+//! interior cut into register blocks plus a tail block).
+
+use crate::jit::lower::{BlockRun, ConvFamily, LoopNest, Segment};
+use std::fmt::{self, Write};
+
+/// Loop variable names, outermost spatial axis first.
+fn axis_names(rank: usize) -> &'static [&'static str] {
+    match rank {
+        1 => &["x"],
+        2 => &["y", "x"],
+        _ => &["z", "y", "x"],
+    }
+}
+
+/// `[pad 0 1]`: the input cell each tap of a border position reads.
+pub fn sources(sources: &[Option<usize>]) -> String {
+    let cells: Vec<String> = sources
+        .iter()
+        .map(|s| s.map_or_else(|| "pad".to_string(), |i| i.to_string()))
+        .collect();
+    format!("[{}]", cells.join(" "))
+}
+
+fn run_text(run: &BlockRun) -> String {
+    if run.lanes == 1 {
+        format!("{} scalar channel(s)", run.vectors)
+    } else {
+        format!(
+            "{} x f32x{} = {} channels",
+            run.vectors,
+            run.lanes,
+            run.width()
+        )
+    }
+}
+
+/// What the kernel of one block of `pixels` output positions computes.
+fn block_text(nest: &LoopNest, pixels: usize) -> String {
+    match nest.family {
+        ConvFamily::Broadcast => format!(
+            "block: {pixels} pixel(s) x this filter block's channels, \
+             one input value broadcast per tap and input channel, fma into the accumulators"
+        ),
+        ConvFamily::Channelwise => {
+            let runs: Vec<String> = nest
+                .runs
+                .iter()
+                .map(|r| format!("{} x ({})", r.count, run_text(r)))
+                .collect();
+            format!(
+                "block: {pixels} pixel(s) x all {} channels in runs {}, one weight per lane",
+                nest.out_channels,
+                runs.join(" + ")
+            )
+        }
+        ConvFamily::PixelVector => format!(
+            "block: {pixels} neighbouring pixel(s), f32x4 vectors then scalars, weights held in registers"
+        ),
+    }
+}
+
+/// The filter blocks of one group, and how many groups there are (the group loop is outermost
+/// for broadcast kernels).
+fn groups(nest: &LoopNest) -> (usize, usize) {
+    let per_group: usize = nest.runs.iter().map(|r| r.count * r.width()).sum();
+    (nest.out_channels / per_group.max(1), per_group)
+}
+
+impl fmt::Display for LoopNest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dims = |v: &[usize], c: usize| {
+            let mut parts: Vec<String> = v.iter().map(usize::to_string).collect();
+            parts.push(c.to_string());
+            parts.join("x")
+        };
+        writeln!(
+            f,
+            "{:?} kernel: input {} -> output {}, batch {}, blocks of {} pixel(s)",
+            self.family,
+            dims(&self.in_spatial, self.in_channels),
+            dims(&self.out_spatial, self.out_channels),
+            self.batch,
+            self.pixels
+        )?;
+        let mut out = String::new();
+        let mut depth = 0;
+        if self.family == ConvFamily::Broadcast {
+            let (groups, per_group) = groups(self);
+            let _ = writeln!(
+                out,
+                "for g in 0..{groups}:  # groups of {per_group} filter(s)"
+            );
+            depth += 1;
+            for run in &self.runs {
+                let _ = writeln!(
+                    out,
+                    "{}for f in 0..{}:  # filter blocks of {}",
+                    "  ".repeat(depth),
+                    run.count,
+                    run_text(run)
+                );
+                self.spatial(&mut out, depth + 1);
+            }
+        } else {
+            self.spatial(&mut out, depth);
+        }
+        f.write_str(&out)
+    }
+}
+
+impl LoopNest {
+    /// The batch loop and the spatial axes, at `depth` levels of indentation.
+    fn spatial(&self, out: &mut String, depth: usize) {
+        let _ = writeln!(out, "{}for n in 0..{}:", "  ".repeat(depth), self.batch);
+        axes(out, &self.segments, self.pixels, depth + 1, &|pixels| {
+            block_text(self, pixels)
+        });
+    }
+}
+
+/// Prints the spatial loops over `segments` (outermost axis first), the innermost interior
+/// cut into blocks of `pixels` plus a tail block; `block(n)` describes a block of `n` pixels.
+pub fn axes(
+    out: &mut String,
+    segments: &[Vec<Segment>],
+    pixels: usize,
+    depth: usize,
+    block: &dyn Fn(usize) -> String,
+) {
+    axis(out, segments, 0, pixels, depth, block);
+}
+
+fn axis(
+    out: &mut String,
+    segments: &[Vec<Segment>],
+    a: usize,
+    pixels: usize,
+    depth: usize,
+    block: &dyn Fn(usize) -> String,
+) {
+    let names = axis_names(segments.len());
+    let name = names.get(a).copied().unwrap_or("i");
+    let pad = "  ".repeat(depth);
+    let innermost = a + 1 == segments.len();
+    for segment in &segments[a] {
+        match segment {
+            Segment::Interior { start, len } if innermost => {
+                let per_block = pixels.min(*len).max(1);
+                let (full, tail) = (len / per_block, len % per_block);
+                let _ = writeln!(
+                    out,
+                    "{pad}for {name} in {start}..{} step {per_block}:  # interior, no checks: {full} block(s)",
+                    start + per_block * full
+                );
+                let _ = writeln!(out, "{pad}  {}", block(per_block));
+                if tail > 0 {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{name} in {}..{}:  # tail block",
+                        start + per_block * full,
+                        start + len
+                    );
+                    let _ = writeln!(out, "{pad}  {}", block(tail));
+                }
+            }
+            Segment::Interior { start, len } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}for {name} in {start}..{}:  # interior, no checks",
+                    start + len
+                );
+                axis(out, segments, a + 1, pixels, depth + 1, block);
+            }
+            Segment::Border { pos, sources: s } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{name} = {pos}:  # border, taps read {}",
+                    sources(s)
+                );
+                if innermost {
+                    let _ = writeln!(out, "{pad}  {}", block(1));
+                } else {
+                    axis(out, segments, a + 1, pixels, depth + 1, block);
+                }
+            }
+        }
+    }
+}

@@ -161,7 +161,7 @@ fn compiled(model: &Model) -> Compiled {
         model,
         &Options {
             verify: true,
-            disassemble: false,
+            ..Options::default()
         },
     )
     .unwrap_or_else(|e| panic!("compile: {e}"))

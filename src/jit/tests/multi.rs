@@ -396,7 +396,7 @@ pub fn agree_layer_by_layer(model: &Model) -> Result<usize, String> {
         model,
         &Options {
             verify: true,
-            disassemble: false,
+            ..Options::default()
         },
     )
     .map_err(|e| e.to_string())?;

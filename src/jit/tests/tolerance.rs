@@ -18,6 +18,8 @@ use crate::interp;
 use crate::ir::{Activation, MergeKind, Model, Op, PoolKind, ValueKind};
 
 const EPS_F32: f64 = f32::EPSILON as f64;
+/// 2^-149, the spacing of f32 values below `f32::MIN_POSITIVE`.
+const SMALLEST_SUBNORMAL: f64 = 1.401298464324817e-45;
 
 /// The allowed difference for every value of the model's last layer.
 pub fn tolerances(model: &Model) -> Vec<f64> {
@@ -48,7 +50,9 @@ pub fn tolerances(model: &Model) -> Vec<f64> {
             if integers || depth == 0 {
                 0.0
             } else {
-                (depth + 1) as f64 * EPS_F32 * f64::from(m)
+                // Higham's bound assumes no underflow: in the subnormal range each rounding
+                // errs by up to half the smallest subnormal, absolutely, so add that per step.
+                (depth + 1) as f64 * (EPS_F32 * f64::from(m) + SMALLEST_SUBNORMAL)
             }
         })
         .collect();

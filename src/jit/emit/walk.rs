@@ -106,6 +106,7 @@ impl Walk<'_> {
 
     /// Emits axis `a`'s segments. `prefix` holds the taps of the outer axes: `(flat index so
     /// far, input offset so far)`.
+    #[allow(clippy::too_many_arguments)]
     fn axis(
         &self,
         e: &mut Emitter,

@@ -155,6 +155,9 @@ pub fn should_fold(conv: &Conv, family: ConvFamily, fold: FoldWeights) -> bool {
     match fold {
         FoldWeights::Never => false,
         FoldWeights::Always => foldable,
+        // Measured (one thread, 2048x2048 valid): folding never lost where it applies:
+        // vertical_line 2.70 vs 2.75 ms (memory-bound), sobel_x + sobel_y 3.79 vs 5.30 ms
+        // (zero taps vanish, the loaded vector serves both filters without weight loads).
         FoldWeights::Auto => foldable,
     }
 }

@@ -7,7 +7,8 @@
 
 use convc::bench::{bench, multiply_adds, ModelBench};
 use convc::check::DEFAULT_MAX_MEMORY;
-use convc::pipeline::{self, Backend};
+use convc::jit::FoldWeights;
+use convc::pipeline::{self, Backend, JitSettings};
 use std::path::Path;
 
 const DEFAULT_INTERP_MAX_MACS: u64 = 150_000_000;
@@ -77,7 +78,10 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        let jit = run(Backend::Jit);
+        let jit = run(Backend::Jit(JitSettings {
+            threads: 1,
+            fold_weights: FoldWeights::Auto,
+        }));
         let interp = (macs <= cap).then(|| run(Backend::Interp));
         let gflops = |b: &ModelBench| 2.0 * macs as f64 / (b.total_run_ms * 1e-3) / 1e9;
         let compile: f64 = jit.layers.iter().map(|l| l.compile_ms).sum();

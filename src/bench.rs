@@ -71,14 +71,18 @@ pub fn bench(
     step: &mut dyn FnMut(),
 ) -> Result<ModelBench, String> {
     let compiled = match backend {
-        Backend::Jit => {
-            Some(jit::compile(model, &jit::Options::default()).map_err(|e| format!("error: {e}"))?)
+        Backend::Jit(settings) => {
+            let options = jit::Options {
+                fold_weights: settings.fold_weights,
+                ..jit::Options::default()
+            };
+            Some(jit::compile(model, &options).map_err(|e| format!("error: {e}"))?)
         }
         Backend::Interp => None,
     };
     // Every value once, so each layer is timed on its real inputs.
     let values = match &compiled {
-        Some(c) => c.run(model),
+        Some(c) => c.run(model, threads),
         None => interp::run(model),
     };
     let mut layers = Vec::new();
@@ -92,7 +96,8 @@ pub fn bench(
             Some(c) => {
                 let slices: Vec<&[f32]> = inputs.iter().map(|t| t.data.as_slice()).collect();
                 let mut output = vec![0.0f32; value.shape.iter().product()];
-                let run = median_time(&mut || c.call_layer(model, k, &slices, &mut output));
+                let run =
+                    median_time(&mut || c.call_layer(model, k, &slices, &mut output, threads));
                 (c.reports[k].compile_time, run.0, run.1)
             }
             None => {

@@ -56,6 +56,8 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
         #[command(flatten)]
+        jit: JitArgs,
+        #[command(flatten)]
         limits: LimitArgs,
     },
     /// Write one self-contained HTML page: the spec, its summary, every layer's pictures.
@@ -128,6 +130,8 @@ enum Command {
         #[arg(long)]
         no_snapshots: bool,
         #[command(flatten)]
+        jit: JitArgs,
+        #[command(flatten)]
         limits: LimitArgs,
     },
 }
@@ -137,6 +141,40 @@ struct LimitArgs {
     /// The most memory the tensors of one run may take, e.g. `512MiB`, `8GiB`.
     #[arg(long, value_parser = parse_bytes, default_value = "4GiB")]
     max_memory: u64,
+}
+
+#[derive(clap::Args, Debug)]
+struct JitArgs {
+    /// Threads a layer may be split over (the JIT; results are the same for any number).
+    /// Default: one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// Compile small filters' weights into the code as constants (the JIT).
+    #[arg(long, value_enum, default_value_t = FoldArg::Auto)]
+    fold_weights: FoldArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum FoldArg {
+    /// Where it was measured to pay.
+    Auto,
+    Always,
+    Never,
+}
+
+/// The backend with the JIT's settings.
+fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
+    match b {
+        BackendArg::Interp => Backend::Interp,
+        BackendArg::Jit => Backend::Jit(pipeline::JitSettings {
+            threads: jit.threads.map_or(0, |n| n as usize),
+            fold_weights: match jit.fold_weights {
+                FoldArg::Auto => crate::jit::FoldWeights::Auto,
+                FoldArg::Always => crate::jit::FoldWeights::Always,
+                FoldArg::Never => crate::jit::FoldWeights::Never,
+            },
+        }),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -167,7 +205,7 @@ impl From<BackendArg> for Backend {
     fn from(b: BackendArg) -> Backend {
         match b {
             BackendArg::Interp => Backend::Interp,
-            BackendArg::Jit => Backend::Jit,
+            BackendArg::Jit => Backend::default(),
         }
     }
 }
@@ -232,7 +270,7 @@ pub fn main() -> i32 {
         Command::Run {
             spec,
             format,
-            backend,
+            backend: backend_arg,
             all,
             full,
             out,
@@ -240,11 +278,12 @@ pub fn main() -> i32 {
             png,
             quiet,
             verbose,
+            jit,
             limits,
         } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
             let options = RunOptions {
                 format,
-                backend: backend.into(),
+                backend: backend(backend_arg, &jit),
                 all,
                 full,
                 out: out.as_deref(),
@@ -305,10 +344,11 @@ pub fn main() -> i32 {
         Command::Bench(args) => tools::bench(args, color),
         Command::Test {
             paths,
-            backend,
+            backend: backend_arg,
             accept,
             tolerance,
             no_snapshots,
+            jit,
             limits,
         } => {
             let snapshots = if no_snapshots {
@@ -320,7 +360,12 @@ pub fn main() -> i32 {
                     ci: testing::running_in_ci(),
                 }
             };
-            test(paths, backend.into(), limits.max_memory, snapshots)
+            test(
+                paths,
+                backend(backend_arg, &jit),
+                limits.max_memory,
+                snapshots,
+            )
         }
     }
 }

@@ -29,20 +29,43 @@ pub struct LoadError {
 }
 
 /// Which engine computes the values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// The reference interpreter: the definition of the semantics.
     Interp,
     /// Native code from Cranelift, specialised to the model's shapes.
-    #[default]
-    Jit,
+    Jit(JitSettings),
+}
+
+impl Default for Backend {
+    fn default() -> Backend {
+        Backend::Jit(JitSettings::default())
+    }
+}
+
+/// How the JIT compiles and runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JitSettings {
+    /// Threads a layer may be split over; 0 means one per core.
+    pub threads: usize,
+    pub fold_weights: jit::FoldWeights,
+}
+
+impl JitSettings {
+    /// The thread count to use: `threads`, or the machine's cores for 0.
+    pub fn thread_count(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
 }
 
 impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Interp => "interp",
-            Backend::Jit => "jit",
+            Backend::Jit(_) => "jit",
         }
     }
 }
@@ -180,10 +203,13 @@ pub fn execute_observed(
                 .collect();
             Ok(Execution { values, notes })
         }
-        Backend::Jit => {
-            let compiled =
-                jit::compile(model, &jit::Options::default()).map_err(|e| format!("error: {e}"))?;
-            let values = compiled.run(model);
+        Backend::Jit(settings) => {
+            let options = jit::Options {
+                fold_weights: settings.fold_weights,
+                ..jit::Options::default()
+            };
+            let compiled = jit::compile(model, &options).map_err(|e| format!("error: {e}"))?;
+            let values = compiled.run(model, settings.thread_count());
             (0..values.len()).for_each(&mut *done);
             let mut notes: Vec<String> = compiled
                 .reports

@@ -78,18 +78,22 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
 }
 
 pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
-    let backend: Backend = args.backend.into();
-    // Neither backend runs a layer on several threads yet: saying so beats timing one thread
-    // and labelling it N.
-    if args.threads != 1 {
-        eprintln!(
-            "error: --threads {} is not supported yet: the {} backend runs each layer on one \
-             thread; use --threads 1",
-            args.threads,
-            backend.name()
-        );
+    if args.threads == 0 {
+        eprintln!("error: --threads needs at least 1");
         return 2;
     }
+    let backend = match args.backend {
+        BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
+            threads: args.threads,
+            fold_weights: crate::jit::FoldWeights::Auto,
+        }),
+        // The interpreter runs on one thread: timing one and labelling it N would mislead.
+        BackendArg::Interp if args.threads != 1 => {
+            eprintln!("error: the interpreter runs each layer on one thread; use --threads 1 with --backend interp");
+            return 2;
+        }
+        BackendArg::Interp => Backend::Interp,
+    };
     with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
         let layers = loaded
             .model

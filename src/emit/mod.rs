@@ -128,7 +128,10 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
     let len: usize = out_shape.iter().product();
     let mut out = String::new();
     match op {
-        Op::Conv(conv) => out = lower::lower_conv(conv, batch)?.to_string(),
+        // What `run` compiles by default: weights folded where `auto` folds them.
+        Op::Conv(conv) => {
+            out = lower::lower_conv(conv, batch, crate::jit::FoldWeights::Auto)?.to_string()
+        }
         Op::Pool(p) => {
             let segments = p
                 .axes

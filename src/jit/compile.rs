@@ -2,9 +2,9 @@
 
 use super::activation::{self, HELPER_SYMBOL};
 use super::emit::conv::{pack_weights, ConvKernel};
-use super::emit::{elementwise, pool, Emitter, PTR};
+use super::emit::{elementwise, pool, walk, Emitter, PTR};
 use super::lower::{lower_conv, segments};
-use super::runtime::{CodeMemory, Compiled, LayerFn};
+use super::runtime::{CodeMemory, Compiled, LayerCode, LayerFn};
 use super::{host, JitError, LayerReport, Options};
 use crate::ir::{Layer, Model, Op, PaddingMode, ValueKind};
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, UserFuncName, Value};
@@ -59,8 +59,18 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
                         .load(PTR, MemFlagsData::trusted(), params[0], (i * 8) as i32)
                 })
                 .collect();
+            let units = (params[2], params[3]);
             let kernel = emit_layer(
-                &mut e, module, model, id, layer, &inputs, params[1], helper_ref,
+                &mut e,
+                module,
+                model,
+                id,
+                layer,
+                &inputs,
+                params[1],
+                units,
+                helper_ref,
+                options.fold_weights,
             )?;
             e.b.ins().return_(&[]);
             e.b.finalize(frontend_config);
@@ -83,7 +93,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             .filter(|_| options.machine_code)
             .map(|c| c.code_buffer().to_vec());
         module.clear_context(&mut ctx);
-        functions.push((id, func_id));
+        functions.push((id, func_id, work_units(model, id, layer)));
         reports.push(LayerReport {
             name: value.name.clone(),
             op: layer.op_name.clone(),
@@ -99,11 +109,16 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
     module.finalize_definitions().map_err(cranelift_error)?;
     let layers = functions
         .into_iter()
-        .map(|(id, func_id)| {
+        .map(|(id, func_id, (units, work))| {
             let address = module.get_finalized_function(func_id);
             // SAFETY: the function was defined with `layer_signature`, which is this type.
             let function: LayerFn = unsafe { std::mem::transmute(address) };
-            (id, function)
+            LayerCode {
+                id,
+                function,
+                units,
+                work,
+            }
         })
         .collect();
     let finalize_time = finalize_start.elapsed();
@@ -117,12 +132,33 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
     ))
 }
 
-/// `fn(inputs: *const *const f32, output: *mut f32)`.
+/// `fn(inputs: *const *const f32, output: *mut f32, first_unit: i64, end_unit: i64)`.
 fn layer_signature(module: &JITModule) -> cranelift_codegen::ir::Signature {
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(PTR));
     sig.params.push(AbiParam::new(PTR));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
     sig
+}
+
+/// How a layer's work splits across threads: `(units, multiply-adds or element operations in
+/// all)`. Sliding windows split by rows (see `walk::unit_count`); the rest are one unit.
+fn work_units(model: &Model, id: usize, layer: &Layer) -> (usize, usize) {
+    let out_len: usize = model.values[id].shape.iter().product();
+    let batch = model.values[layer.inputs[0]].shape[0];
+    match &layer.op {
+        Op::Conv(conv) => {
+            let taps: usize = conv.axes.iter().map(|a| a.kernel).product();
+            let macs = out_len * taps * conv.channels_per_group();
+            (walk::unit_count(&conv.axes, batch), macs)
+        }
+        Op::Pool(p) => {
+            let taps: usize = p.axes.iter().map(|a| a.kernel).product();
+            (walk::unit_count(&p.axes, batch), out_len * taps)
+        }
+        _ => (1, out_len),
+    }
 }
 
 /// `convc_jit_activate(code: u32, data: *mut f32, len: usize, channels: usize)`.
@@ -164,20 +200,28 @@ fn emit_layer(
     layer: &Layer,
     inputs: &[Value],
     output: Value,
+    units: (Value, Value),
     helper: cranelift_codegen::ir::FuncRef,
+    fold_weights: super::FoldWeights,
 ) -> Result<String, JitError> {
     let out_shape = &model.values[id].shape;
     let in_shape = &model.values[layer.inputs[0]].shape;
     let out_len: usize = out_shape.iter().product();
     let out_channels = out_shape.last().copied().unwrap_or(1);
     let batch = in_shape[0];
+    // The activations done by a call run over the thread's units only: a unit's outputs are
+    // contiguous (units are numbered in memory order).
+    let unit_len = (out_len / work_units(model, id, layer).0.max(1)) as i64;
     let call_helper = |e: &mut Emitter, act| {
         let code =
             e.b.ins()
                 .iconst(types::I32, i64::from(activation::code(act)));
-        let len = e.b.ins().iconst(PTR, out_len as i64);
+        let skip = e.b.ins().imul_imm_s(units.0, unit_len * 4);
+        let data = e.b.ins().iadd(output, skip);
+        let count = e.b.ins().isub(units.1, units.0);
+        let len = e.b.ins().imul_imm_s(count, unit_len);
         let channels = e.b.ins().iconst(PTR, out_channels as i64);
-        e.b.ins().call(helper, &[code, output, len, channels]);
+        e.b.ins().call(helper, &[code, data, len, channels]);
     };
     let mut data_address = |e: &mut Emitter, values: &[f32]| -> Result<Value, JitError> {
         let data = define_floats(module, values)?;
@@ -186,7 +230,7 @@ fn emit_layer(
     };
     let kernel = match &layer.op {
         Op::Conv(conv) => {
-            let nest = lower_conv(conv, batch)?;
+            let nest = lower_conv(conv, batch, fold_weights)?;
             let weights = data_address(e, &pack_weights(conv, &nest))?;
             let bias = match &conv.bias {
                 Some(b) => Some(data_address(e, b)?),
@@ -197,14 +241,18 @@ fn emit_layer(
                 nest: &nest,
                 weights,
                 bias,
+                units,
             }
             .emit(e, inputs[0], output);
             if !activation::is_inline(conv.activation) {
                 call_helper(e, conv.activation);
             }
             format!(
-                "{:?} conv, {} pixels x {:?}",
-                nest.family, nest.pixels, nest.runs
+                "{:?} conv, {} pixels x {:?}, weights {}",
+                nest.family,
+                nest.pixels,
+                nest.runs,
+                if nest.folded { "folded" } else { "loaded" }
             )
         }
         Op::Pool(p) => {
@@ -213,7 +261,7 @@ fn emit_layer(
                 .iter()
                 .map(|a| segments(a, PaddingMode::Zeros))
                 .collect::<Result<Vec<_>, _>>()?;
-            pool::pool(e, p, &segs, batch, out_channels, inputs[0], output);
+            pool::pool(e, p, &segs, batch, out_channels, inputs[0], output, units);
             format!("{:?} pool", p.kind)
         }
         Op::GlobalPool(g) => {

@@ -13,8 +13,10 @@
 //! loads and stores have no bounds checks: the `ir` invariant (shapes proven consistent) is
 //! what makes the code memory-safe, and [`Compiled::run`] checks that it is given the model it
 //! was compiled for. Generated functions have the C signature
-//! `fn(inputs: *const *const f32, output: *mut f32)`: an array of the layer's input buffers
-//! (merges take any number) and its output buffer, all allocated by Rust.
+//! `fn(inputs: *const *const f32, output: *mut f32, first_unit: i64, end_unit: i64)`: an
+//! array of the layer's input buffers (merges take any number), its output buffer, all
+//! allocated by Rust, and the range of work units (rows) to compute, so that threads can
+//! split a layer (see `runtime::LayerCode`).
 
 mod activation;
 mod compile;
@@ -41,6 +43,21 @@ pub struct Options {
     pub clif: bool,
     /// Keep each layer's machine code bytes (`convc emit --asm` disassembles them).
     pub machine_code: bool,
+    /// Whether small filters are compiled in as constants (see [`FoldWeights`]).
+    pub fold_weights: FoldWeights,
+}
+
+/// Compiling a filter's weights into the code: zero taps vanish, taps of 1 and -1 become
+/// additions and subtractions, the others multiplications by a constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FoldWeights {
+    /// Where it was measured to pay (see `lower::should_fold`).
+    #[default]
+    Auto,
+    /// Every layer whose filters are small enough to fold at all.
+    Always,
+    /// Never: weights are data the kernel loads.
+    Never,
 }
 
 impl Default for Options {
@@ -50,6 +67,7 @@ impl Default for Options {
             disassemble: false,
             clif: false,
             machine_code: false,
+            fold_weights: FoldWeights::Auto,
         }
     }
 }

@@ -5,8 +5,75 @@ use crate::ir::{Model, Tensor, ValueId, ValueKind};
 use cranelift_jit::JITModule;
 use std::time::Duration;
 
-/// A generated layer function: `(inputs, output)`.
-pub type LayerFn = unsafe extern "C" fn(*const *const f32, *mut f32);
+/// A generated layer function: `(inputs, output, first_unit, end_unit)`; it computes the
+/// outputs of units `first_unit..end_unit` (see `walk::Walk::units`) and nothing else.
+pub type LayerFn = unsafe extern "C" fn(*const *const f32, *mut f32, i64, i64);
+
+/// One layer's compiled function and how its work splits.
+#[derive(Clone, Copy)]
+pub struct LayerCode {
+    pub id: ValueId,
+    pub function: LayerFn,
+    /// Units of work the function's range counts (1: it cannot be split).
+    pub units: usize,
+    /// Multiply-adds (or element operations) in all, to decide whether threads pay.
+    pub work: usize,
+}
+
+/// Work per thread below which a layer runs on fewer threads: starting a scoped thread costs
+/// some 10-30 µs, about what 1-2 million multiply-adds take at 50-100 GFLOP/s.
+const MIN_WORK_PER_THREAD: usize = 1 << 21;
+
+/// The buffers of one call, shared by the threads that split it.
+#[derive(Clone, Copy)]
+struct Call {
+    inputs: *const *const f32,
+    output: *mut f32,
+}
+
+// SAFETY: the threads of one call write disjoint units of the output (each unit's outputs
+// are written only by the code for that unit) and only read the inputs; the buffers outlive
+// the scope the threads run in.
+unsafe impl Send for Call {}
+unsafe impl Sync for Call {}
+
+impl LayerCode {
+    /// How many threads to use, at most `threads`, each with at least `min_work`.
+    fn threads(&self, threads: usize, min_work: usize) -> usize {
+        threads
+            .min(self.units)
+            .min(self.work / min_work.max(1))
+            .max(1)
+    }
+
+    /// Calls the function on `threads` threads, each on a contiguous range of units.
+    ///
+    /// # Safety
+    /// The buffers must have the lengths the function was specialised to.
+    unsafe fn call(&self, call: Call, threads: usize, min_work: usize) {
+        let n = self.threads(threads, min_work);
+        let units = self.units;
+        let range = |k: usize| ((units * k / n) as i64, (units * (k + 1) / n) as i64);
+        let function = self.function;
+        if n == 1 {
+            unsafe { function(call.inputs, call.output, 0, units as i64) };
+            return;
+        }
+        std::thread::scope(|scope| {
+            for k in 1..n {
+                let (lo, hi) = range(k);
+                scope.spawn(move || {
+                    let call = call;
+                    // SAFETY: as for the caller; units `lo..hi` are this thread's alone.
+                    unsafe { function(call.inputs, call.output, lo, hi) }
+                });
+            }
+            let (lo, hi) = range(0);
+            // SAFETY: as above, units `lo..hi` are this thread's alone.
+            unsafe { function(call.inputs, call.output, lo, hi) }
+        });
+    }
+}
 
 /// Owns a JIT module and frees its code memory when dropped (Cranelift leaks it otherwise).
 pub struct CodeMemory(Option<JITModule>);
@@ -37,8 +104,8 @@ impl Drop for CodeMemory {
 pub struct Compiled {
     // Field order matters only for readability: nothing refers to the memory after drop.
     memory: CodeMemory,
-    /// The layer functions, by value id, in model order.
-    layers: Vec<(ValueId, LayerFn)>,
+    /// The layer functions, in model order.
+    layers: Vec<LayerCode>,
     /// The shapes the code was specialised to, checked on every run.
     shapes: Vec<Vec<usize>>,
     pub reports: Vec<LayerReport>,
@@ -52,7 +119,7 @@ impl Compiled {
     pub(super) fn new(
         memory: CodeMemory,
         model: &Model,
-        layers: Vec<(ValueId, LayerFn)>,
+        layers: Vec<LayerCode>,
         reports: Vec<LayerReport>,
         finalize_time: Duration,
         total_time: Duration,
@@ -72,8 +139,16 @@ impl Compiled {
     ///
     /// # Panics
     /// If a buffer's length differs from the shape the layer was compiled for.
-    pub fn call_layer(&self, model: &Model, k: usize, inputs: &[&[f32]], output: &mut [f32]) {
-        let (id, function) = self.layers[k];
+    pub fn call_layer(
+        &self,
+        model: &Model,
+        k: usize,
+        inputs: &[&[f32]],
+        output: &mut [f32],
+        threads: usize,
+    ) {
+        let code = self.layers[k];
+        let id = code.id;
         let ValueKind::Layer(layer) = &model.values[id].kind else {
             unreachable!("layers holds layer ids")
         };
@@ -84,17 +159,28 @@ impl Compiled {
         }
         assert_eq!(output.len(), len(id), "output buffer length");
         let pointers: Vec<*const f32> = inputs.iter().map(|b| b.as_ptr()).collect();
+        let call = Call {
+            inputs: pointers.as_ptr(),
+            output: output.as_mut_ptr(),
+        };
         // SAFETY: every buffer has the length the code was specialised to (checked above).
-        unsafe { function(pointers.as_ptr(), output.as_mut_ptr()) };
+        unsafe { code.call(call, threads, MIN_WORK_PER_THREAD) };
     }
 
     /// Computes every value of the model (inputs included), indexed like `model.values`, as
-    /// `interp::run` does.
+    /// `interp::run` does, splitting large layers over up to `threads` threads (the results
+    /// are the same, bit for bit, for any number).
     ///
     /// # Panics
     /// If `model` is not the model this was compiled for (its shapes differ): running code
     /// specialised to other shapes would read and write out of bounds.
-    pub fn run(&self, model: &Model) -> Vec<Tensor> {
+    pub fn run(&self, model: &Model, threads: usize) -> Vec<Tensor> {
+        self.run_split(model, threads, MIN_WORK_PER_THREAD)
+    }
+
+    /// [`Self::run`], splitting every layer that has at least `min_work` per thread (tests
+    /// split even tiny layers with 0).
+    pub(crate) fn run_split(&self, model: &Model, threads: usize, min_work: usize) -> Vec<Tensor> {
         let same_shapes = model.values.len() == self.shapes.len()
             && model
                 .values
@@ -112,7 +198,7 @@ impl Compiled {
             let tensor = match &value.kind {
                 ValueKind::Input(tensor) => tensor.clone(),
                 ValueKind::Layer(layer) => {
-                    let Some(&(_, function)) = next_layer.next() else {
+                    let Some(code) = next_layer.next() else {
                         unreachable!("one function per layer")
                     };
                     let mut output = Tensor::zeros(value.shape.clone());
@@ -124,7 +210,11 @@ impl Compiled {
                     // SAFETY: the function was generated for exactly these shapes (checked
                     // above), the input buffers hold `product(shape)` floats each (the `ir`
                     // invariant) and the output buffer was just allocated with its shape.
-                    unsafe { function(inputs.as_ptr(), output.data.as_mut_ptr()) };
+                    let call = Call {
+                        inputs: inputs.as_ptr(),
+                        output: output.data.as_mut_ptr(),
+                    };
+                    unsafe { code.call(call, threads, min_work) };
                     output
                 }
             };

@@ -51,6 +51,8 @@ pub struct ConvKernel<'c> {
     pub nest: &'c LoopNest,
     pub weights: Value,
     pub bias: Option<Value>,
+    /// The thread's units of work (see [`Walk::units`]).
+    pub units: (Value, Value),
 }
 
 impl ConvKernel<'_> {
@@ -62,6 +64,7 @@ impl ConvKernel<'_> {
             in_channels: self.conv.in_channels,
             out_channels: self.conv.filters,
             pixels: self.nest.pixels,
+            units: self.units,
         };
         match self.nest.family {
             ConvFamily::Broadcast => self.broadcast(e, &walk, input, output),
@@ -71,18 +74,15 @@ impl ConvKernel<'_> {
                 });
             }
             ConvFamily::PixelVector => {
-                let weights = super::conv_pixels::hoist_weights(e, self.conv, self.weights);
+                let kernel = super::conv_pixels::PixelKernel::new(
+                    e,
+                    self.conv,
+                    self.nest.folded,
+                    self.weights,
+                    self.bias,
+                );
                 walk.emit(e, input, output, &mut |e, i, o, pixels| {
-                    super::conv_pixels::block(
-                        e,
-                        self.conv,
-                        &weights,
-                        self.bias,
-                        i,
-                        o,
-                        pixels,
-                        self.weights,
-                    )
+                    kernel.block(e, i, o, pixels)
                 });
             }
         }

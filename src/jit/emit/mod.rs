@@ -112,6 +112,36 @@ impl<'a> Emitter<'a> {
             step_all(self);
             return;
         }
+        self.top_tested_loop(None, count as i64, pointers, body);
+    }
+
+    /// [`Self::counted_loop`] with a trip count known only at run time (a thread's share of
+    /// rows), which may be zero.
+    pub fn runtime_loop(
+        &mut self,
+        count: Value,
+        pointers: &[(Variable, i64)],
+        body: impl FnMut(&mut Self),
+    ) {
+        self.top_tested_loop(Some(count), 0, pointers, body);
+    }
+
+    /// The loop of `count` (a value) or else `fixed` iterations: a constant trip count stays
+    /// an immediate of the compare.
+    fn top_tested_loop(
+        &mut self,
+        count: Option<Value>,
+        fixed: i64,
+        pointers: &[(Variable, i64)],
+        mut body: impl FnMut(&mut Self),
+    ) {
+        let step_all = |e: &mut Self| {
+            for &(var, step) in pointers {
+                let current = e.b.use_var(var);
+                let next = e.b.ins().iadd_imm_s(current, step * 4);
+                e.b.def_var(var, next);
+            }
+        };
         // Tested at the top: the values leaving the loop are then the header's block
         // parameters, and each value computed in the body has exactly one use (the jump
         // back). A do-while loop would also hand its last values to the exit edge, and x64
@@ -126,11 +156,11 @@ impl<'a> Emitter<'a> {
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let current = self.b.use_var(counter);
-        let more = self.b.ins().icmp_imm_u(
-            cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
-            current,
-            count as i64,
-        );
+        let less = cranelift_codegen::ir::condcodes::IntCC::SignedLessThan;
+        let more = match count {
+            Some(count) => self.b.ins().icmp(less, current, count),
+            None => self.b.ins().icmp_imm_s(less, current, fixed),
+        };
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
         self.b.seal_block(body_block);
@@ -143,5 +173,18 @@ impl<'a> Emitter<'a> {
         self.b.seal_block(header);
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);
+    }
+
+    /// Emits `body` only when `condition` (an integer) is non-zero at run time.
+    pub fn when(&mut self, condition: Value, mut body: impl FnMut(&mut Self)) {
+        let then = self.b.create_block();
+        let merge = self.b.create_block();
+        self.b.ins().brif(condition, then, &[], merge, &[]);
+        self.b.switch_to_block(then);
+        self.b.seal_block(then);
+        body(self);
+        self.b.ins().jump(merge, &[]);
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
     }
 }

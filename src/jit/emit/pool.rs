@@ -45,6 +45,7 @@ pub fn pool(
     channels: usize,
     input: Value,
     output: Value,
+    units: (Value, Value),
 ) {
     let walk = Walk {
         axes: &pool.axes,
@@ -53,6 +54,7 @@ pub fn pool(
         in_channels: channels,
         out_channels: channels,
         pixels: 2,
+        units,
     };
     walk.emit(e, input, output, &mut |e, i, o, pixels: &[Pixel]| {
         let x_var = e.pointer_var(i);

@@ -10,7 +10,8 @@
 use super::Emitter;
 use crate::geometry::AxisGeometry;
 use crate::jit::lower::Segment;
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 
 /// One output position of a block.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,24 @@ pub struct Walk<'n> {
     pub in_channels: usize,
     pub out_channels: usize,
     pub pixels: usize,
+    /// The thread's share of the work, `units lo..hi` (run-time values), where a unit is one
+    /// position of the outermost spatial axis of one batch item (one batch item for 1D
+    /// layers), numbered batch-major. A unit is computed by the same code whatever the range,
+    /// so results do not depend on how the work is split.
+    pub units: (Value, Value),
+}
+
+/// Units of work of a sliding-window layer (see [`Walk::units`]).
+pub fn unit_count(axes: &[AxisGeometry], batch: usize) -> usize {
+    batch * rows_per_item(axes)
+}
+
+fn rows_per_item(axes: &[AxisGeometry]) -> usize {
+    if axes.len() >= 2 {
+        axes[0].out_len
+    } else {
+        1
+    }
 }
 
 impl Walk<'_> {
@@ -53,15 +72,41 @@ impl Walk<'_> {
         let out_item = out_item * self.axes[0].out_len as i64;
         let in_var = e.pointer_var(input);
         let out_var = e.pointer_var(output);
+        let rows = rows_per_item(self.axes) as i64;
+        let first_unit = e.b.declare_var(types::I64);
+        let zero = e.b.ins().iconst(types::I64, 0);
+        e.b.def_var(first_unit, zero);
         e.counted_loop(self.batch, &[(in_var, in_item), (out_var, out_item)], |e| {
             let input = e.b.use_var(in_var);
             let output = e.b.use_var(out_var);
-            self.axis(e, 0, input, output, &[(0, 0)], block);
+            // This item's rows within the thread's units, clamped to 0..rows.
+            let base = e.b.use_var(first_unit);
+            let clamp = |e: &mut Emitter, unit: Value| {
+                let row = e.b.ins().isub(unit, base);
+                let zero = e.b.ins().iconst(types::I64, 0);
+                let row = e.b.ins().smax(row, zero);
+                let last = e.b.ins().iconst(types::I64, rows);
+                e.b.ins().smin(row, last)
+            };
+            let lo = clamp(e, self.units.0);
+            let hi = clamp(e, self.units.1);
+            if self.axes.len() >= 2 {
+                self.axis(e, 0, input, output, &[(0, 0)], Some((lo, hi)), block);
+            } else {
+                let any = e.b.ins().icmp(IntCC::SignedLessThan, lo, hi);
+                e.when(any, |e| {
+                    self.axis(e, 0, input, output, &[(0, 0)], None, block)
+                });
+            }
+            let base = e.b.use_var(first_unit);
+            let next = e.b.ins().iadd_imm_s(base, rows);
+            e.b.def_var(first_unit, next);
         });
     }
 
     /// Emits axis `a`'s segments. `prefix` holds the taps of the outer axes: `(flat index so
     /// far, input offset so far)`.
+    #[allow(clippy::too_many_arguments)]
     fn axis(
         &self,
         e: &mut Emitter,
@@ -69,6 +114,7 @@ impl Walk<'_> {
         input: Value,
         output: Value,
         prefix: &[(usize, i64)],
+        rows: Option<(Value, Value)>,
         block: &mut BlockEmitter,
     ) {
         let geometry = &self.axes[a];
@@ -89,24 +135,51 @@ impl Walk<'_> {
                     // The pointers move to the first window's first cell; taps are then
                     // constant displacements.
                     let first_cell = (start * geometry.stride) as i64 - geometry.pad_before as i64;
-                    let in_start = e.b.ins().iadd_imm_s(input, first_cell * in_stride * 4);
-                    let out_start = e.b.ins().iadd_imm_s(output, *start as i64 * out_stride * 4);
                     let taps: Vec<(usize, i64)> = (0..geometry.kernel)
                         .map(|t| (t, (t * geometry.dilation) as i64 * in_stride))
                         .collect();
                     let taps = extend(&taps);
                     let step_in = geometry.stride as i64 * in_stride;
-                    if innermost {
-                        self.interior_row(e, in_start, out_start, *len, &taps, step_in, block);
-                    } else {
-                        let in_var = e.pointer_var(in_start);
-                        let out_var = e.pointer_var(out_start);
-                        e.counted_loop(*len, &[(in_var, step_in), (out_var, out_stride)], |e| {
-                            let i = e.b.use_var(in_var);
-                            let o = e.b.use_var(out_var);
-                            self.axis(e, a + 1, i, o, &taps, block);
-                        });
-                    }
+                    let Some((lo, hi)) = rows else {
+                        let in_start = e.b.ins().iadd_imm_s(input, first_cell * in_stride * 4);
+                        let out_start =
+                            e.b.ins().iadd_imm_s(output, *start as i64 * out_stride * 4);
+                        if innermost {
+                            self.interior_row(e, in_start, out_start, *len, &taps, step_in, block);
+                        } else {
+                            let in_var = e.pointer_var(in_start);
+                            let out_var = e.pointer_var(out_start);
+                            e.counted_loop(
+                                *len,
+                                &[(in_var, step_in), (out_var, out_stride)],
+                                |e| {
+                                    let i = e.b.use_var(in_var);
+                                    let o = e.b.use_var(out_var);
+                                    self.axis(e, a + 1, i, o, &taps, None, block);
+                                },
+                            );
+                        }
+                        continue;
+                    };
+                    // The thread's rows of this stretch: `first..end`, possibly empty.
+                    let first = e.b.ins().iconst(types::I64, *start as i64);
+                    let first = e.b.ins().smax(lo, first);
+                    let end = e.b.ins().iconst(types::I64, (start + len) as i64);
+                    let end = e.b.ins().smin(hi, end);
+                    let count = e.b.ins().isub(end, first);
+                    let skipped = e.b.ins().iadd_imm_s(first, -(*start as i64));
+                    let in_skip = e.b.ins().imul_imm_s(skipped, step_in * 4);
+                    let in_start = e.b.ins().iadd(input, in_skip);
+                    let in_start = e.b.ins().iadd_imm_s(in_start, first_cell * in_stride * 4);
+                    let out_skip = e.b.ins().imul_imm_s(first, out_stride * 4);
+                    let out_start = e.b.ins().iadd(output, out_skip);
+                    let in_var = e.pointer_var(in_start);
+                    let out_var = e.pointer_var(out_start);
+                    e.runtime_loop(count, &[(in_var, step_in), (out_var, out_stride)], |e| {
+                        let i = e.b.use_var(in_var);
+                        let o = e.b.use_var(out_var);
+                        self.axis(e, a + 1, i, o, &taps, None, block);
+                    });
                 }
                 Segment::Border { pos, sources } => {
                     let taps: Vec<(usize, i64)> = sources
@@ -116,14 +189,29 @@ impl Walk<'_> {
                         .collect();
                     let taps = extend(&taps);
                     let out_at = e.b.ins().iadd_imm_s(output, *pos as i64 * out_stride * 4);
-                    if innermost {
-                        let pixel = Pixel {
-                            out_offset: 0,
-                            taps,
-                        };
-                        block(e, input, out_at, &[pixel]);
-                    } else {
-                        self.axis(e, a + 1, input, out_at, &taps, block);
+                    let mut piece = |e: &mut Emitter| {
+                        if innermost {
+                            let pixel = Pixel {
+                                out_offset: 0,
+                                taps: taps.clone(),
+                            };
+                            block(e, input, out_at, &[pixel]);
+                        } else {
+                            self.axis(e, a + 1, input, out_at, &taps, None, block);
+                        }
+                    };
+                    match rows {
+                        None => piece(e),
+                        Some((lo, hi)) => {
+                            let from =
+                                e.b.ins()
+                                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, lo, *pos as i64);
+                            let to =
+                                e.b.ins()
+                                    .icmp_imm_s(IntCC::SignedGreaterThan, hi, *pos as i64);
+                            let mine = e.b.ins().band(from, to);
+                            e.when(mine, piece);
+                        }
                     }
                 }
             }

@@ -5,25 +5,32 @@ mod guard;
 mod models;
 mod multi;
 mod specs;
+mod threads;
 mod tolerance;
 
-use super::{compile, Options};
+use super::{compile, FoldWeights, Options};
 use crate::interp;
 use crate::ir::Model;
 use proptest::prelude::*;
 
 /// Runs both backends and compares the last value within its tolerance.
 fn agree(model: &Model) -> Result<(), String> {
+    agree_folded(model, FoldWeights::Auto)
+}
+
+/// [`agree`], folding weights as `fold` says.
+fn agree_folded(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
     let compiled = compile(
         model,
         &Options {
             verify: true,
             disassemble: false,
+            fold_weights,
             ..Options::default()
         },
     )
     .map_err(|e| e.to_string())?;
-    let jit = compiled.run(model);
+    let jit = compiled.run(model, 1);
     let reference = interp::run(model);
     let last = model.values.len() - 1;
     let tolerance = tolerance::tolerances(model);
@@ -72,19 +79,26 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases() / 4))]
 
-    /// One channel in, one filter out: the pixel-vector kernel, rare in the general mix.
+    /// One channel in, one or two filters out: the pixel-vector kernel, rare in the general
+    /// mix, with weights loaded and folded (`case.integers` gives weights in -3..=3, where 0,
+    /// 1 and -1 take their own paths).
     #[test]
-    fn single_channel_convs_agree(mut case in models::layer_case()) {
+    fn single_channel_convs_agree(
+        mut case in models::layer_case(),
+        filters in 1usize..=2,
+    ) {
         case.op = 0;
         case.groups = 1;
         case.channels_per_group = 1;
-        case.filters_per_group = 1;
+        case.filters_per_group = filters;
         case.sizes[2] += 8;
         let model = models::build(&case);
         prop_assume!(model.is_some());
         let model = model.unwrap();
-        if let Err(why) = agree(&model) {
-            prop_assert!(false, "{why}\n{model:#?}");
+        for fold in [FoldWeights::Never, FoldWeights::Always] {
+            if let Err(why) = agree_folded(&model, fold) {
+                prop_assert!(false, "{fold:?}: {why}\n{model:#?}");
+            }
         }
     }
 }

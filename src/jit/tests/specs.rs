@@ -47,7 +47,7 @@ fn every_spec_runs_on_the_jit_layer_by_layer() {
         let loaded = pipeline::load(path, crate::check::DEFAULT_MAX_MEMORY, false)
             .unwrap_or_else(|e| panic!("{} should load:\n{}", path.display(), e.message));
         let model = &loaded.model;
-        let values = pipeline::execute(model, pipeline::Backend::Jit)
+        let values = pipeline::execute(model, pipeline::Backend::default())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let report = crate::testing::check_expects(model, &values);
         assert!(

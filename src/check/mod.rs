@@ -10,6 +10,7 @@ mod conv;
 mod graph;
 mod image;
 pub mod layers;
+mod merge;
 pub mod npy;
 pub mod tensor;
 mod values;

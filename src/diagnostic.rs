@@ -115,6 +115,23 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c)
 }
 
+/// "there is no layer named `bmp` (did you mean `bump`?); layers are bump, pool", for command
+/// line options (`--layer`) that name a layer.
+pub fn no_such_layer<S: AsRef<str>>(name: &str, layers: &[S]) -> String {
+    let hint = layers
+        .iter()
+        .map(AsRef::as_ref)
+        .min_by_key(|l| strsim::levenshtein(l, name))
+        .filter(|l| strsim::levenshtein(l, name) <= 2)
+        .map(|l| format!(" (did you mean `{l}`?)"))
+        .unwrap_or_default();
+    let all: Vec<&str> = layers.iter().map(AsRef::as_ref).collect();
+    format!(
+        "there is no layer named `{name}`{hint}; layers are {}",
+        all.join(", ")
+    )
+}
+
 /// Renders diagnostics as text, with the file name, line, column and the source line.
 ///
 /// `color` selects ANSI colours (for a terminal); snapshots and pipes use plain text.

@@ -186,6 +186,34 @@ impl AxisGeometry {
     }
 }
 
+/// Maps a possibly out-of-range index on an axis of length `len >= 1` to the cell it reads.
+///
+/// `Reflect` mirrors about the edge cells without repeating them (`d c b | a b c d | c b a`,
+/// PyTorch's and NumPy's "reflect"); the checker guarantees `pad < len` as PyTorch does, but
+/// taking the index modulo the mirror period `2*(len-1)` also gives the natural answer (repeated
+/// reflection) for larger padding. `Circular` wraps for any padding.
+pub fn border_index(index: isize, len: usize, mode: crate::ir::PaddingMode) -> Option<usize> {
+    if index >= 0 && (index as usize) < len {
+        return Some(index as usize);
+    }
+    let last = len as isize - 1;
+    let mapped = match mode {
+        crate::ir::PaddingMode::Zeros => return None,
+        crate::ir::PaddingMode::Replicate => index.clamp(0, last),
+        crate::ir::PaddingMode::Circular => index.rem_euclid(len as isize),
+        crate::ir::PaddingMode::Reflect if last == 0 => 0,
+        crate::ir::PaddingMode::Reflect => {
+            let folded = index.rem_euclid(2 * last);
+            if folded > last {
+                2 * last - folded
+            } else {
+                folded
+            }
+        }
+    };
+    Some(mapped as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

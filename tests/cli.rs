@@ -1,31 +1,10 @@
 //! The `convc` binary end to end: outputs, exit codes and messages as a user sees them.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{convc, scratch, stderr, stdout};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn convc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_convc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the convc binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory for one test, removed first so runs do not interfere.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
 
 #[test]
 fn bump_json_is_exactly_the_tutorials_numbers() {

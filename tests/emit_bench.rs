@@ -2,15 +2,9 @@
 //! specs are snapshots (both are deterministic); the machine code depends on the host, so only
 //! its shape is checked; bench's JSON keys are fixed.
 
-use std::process::{Command, Output};
+mod common;
 
-fn convc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_convc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the convc binary runs")
-}
+use common::convc;
 
 fn ok(args: &[&str]) -> String {
     let o = convc(args);

@@ -1,27 +1,11 @@
 //! Pictures as inputs and `--input NAME=FILE`, end to end through the binary. (Each image
 //! form and each bad picture also has a spec in `specs/features` or `specs/errors`.)
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn convc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_convc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the convc binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
+use common::{convc, scratch, stderr};
+use std::path::Path;
+use std::process::Output;
 
 fn utf8(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")

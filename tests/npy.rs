@@ -2,29 +2,12 @@
 //! npyz, byte for byte what `np.save` writes) load with the right values; convc's own output
 //! files read back with the right shape and values; bad files exit 2 with a message.
 
+mod common;
+
+use common::{convc, scratch, stderr};
 use npyz::WriterBuilder;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn convc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_convc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the convc binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory for one test, removed first so runs do not interfere.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
+use std::path::Path;
+use std::process::Output;
 
 /// An `.npy` file of `data` with `shape`, in `order`, with the element type's default dtype
 /// (little-endian, as `np.save` writes on every common machine) or `dtype` when given.

@@ -34,18 +34,7 @@ pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, String>
             "`{name}` is an input, not a layer: no code is generated for it; layers are {}",
             names.join(", ")
         )),
-        None => {
-            let hint = names
-                .iter()
-                .min_by_key(|l| strsim::levenshtein(l, name))
-                .filter(|l| strsim::levenshtein(l, name) <= 2)
-                .map(|l| format!(" (did you mean `{l}`?)"))
-                .unwrap_or_default();
-            Err(format!(
-                "there is no layer named `{name}`{hint}; layers are {}",
-                names.join(", ")
-            ))
-        }
+        None => Err(crate::diagnostic::no_such_layer(name, &names)),
     }
 }
 

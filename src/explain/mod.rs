@@ -136,18 +136,7 @@ fn find_layer(model: &Model, name: Option<&str>) -> Result<ValueId, String> {
             "`{name}` is an input, not a layer: its values are as written; layers are {}",
             layers.join(", ")
         )),
-        None => {
-            let hint = layers
-                .iter()
-                .min_by_key(|l| strsim::levenshtein(l, name))
-                .filter(|l| strsim::levenshtein(l, name) <= 2)
-                .map(|l| format!(" (did you mean `{l}`?)"))
-                .unwrap_or_default();
-            Err(format!(
-                "there is no layer named `{name}`{hint}; layers are {}",
-                layers.join(", ")
-            ))
-        }
+        None => Err(crate::diagnostic::no_such_layer(name, &layers)),
     }
 }
 

@@ -29,7 +29,7 @@ mod testing;
 
 pub use activation::{activate, activate_f64};
 // `explain` shows which cell a padded tap reads; it must be the interpreter's own mapping.
-pub use window::border_index;
+pub use crate::geometry::border_index;
 
 use crate::ir::{Layer, Model, Op, Tensor, ValueId, ValueKind};
 

@@ -6,7 +6,7 @@
 //! output positions and taps, whatever the number of axes, and [`source_cell`] says which input
 //! cell one tap reads.
 
-use crate::geometry::AxisGeometry;
+use crate::geometry::{border_index, AxisGeometry};
 use crate::ir::PaddingMode;
 
 /// Every multi-index of a shape in row-major order (`[0,0], [0,1], .., [1,0], ..`), exactly the
@@ -79,34 +79,6 @@ pub(super) fn source_cell(
         cell = cell * axis.in_len + index;
     }
     Some(cell)
-}
-
-/// Maps a possibly out-of-range index on an axis of length `len >= 1` to the cell it reads.
-///
-/// `Reflect` mirrors about the edge cells without repeating them (`d c b | a b c d | c b a`,
-/// PyTorch's and NumPy's "reflect"); the checker guarantees `pad < len` as PyTorch does, but
-/// taking the index modulo the mirror period `2*(len-1)` also gives the natural answer (repeated
-/// reflection) for larger padding. `Circular` wraps for any padding.
-pub fn border_index(index: isize, len: usize, mode: PaddingMode) -> Option<usize> {
-    if index >= 0 && (index as usize) < len {
-        return Some(index as usize);
-    }
-    let last = len as isize - 1;
-    let mapped = match mode {
-        PaddingMode::Zeros => return None,
-        PaddingMode::Replicate => index.clamp(0, last),
-        PaddingMode::Circular => index.rem_euclid(len as isize),
-        PaddingMode::Reflect if last == 0 => 0,
-        PaddingMode::Reflect => {
-            let folded = index.rem_euclid(2 * last);
-            if folded > last {
-                2 * last - folded
-            } else {
-                folded
-            }
-        }
-    };
-    Some(mapped as usize)
 }
 
 #[cfg(test)]

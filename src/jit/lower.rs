@@ -44,7 +44,7 @@ pub fn segments(axis: &AxisGeometry, mode: PaddingMode) -> Result<Vec<Segment>, 
     let border_at = |pos: usize| Segment::Border {
         pos,
         sources: (0..axis.kernel)
-            .map(|t| border_source(axis.input_index(pos, t), axis.in_len, mode))
+            .map(|t| crate::geometry::border_index(axis.input_index(pos, t), axis.in_len, mode))
             .collect(),
     };
     let mut out: Vec<Segment> = (0..lo).map(border_at).collect();
@@ -69,30 +69,6 @@ fn interior_range(axis: &AxisGeometry) -> (usize, usize) {
     }
     let hi = ((limit - k_eff) / axis.stride + 1).min(axis.out_len);
     (lo, hi.max(lo))
-}
-
-/// The cell a possibly out-of-range index reads on an axis of `len >= 1` cells, as PyTorch's
-/// padding modes define it (the interpreter's `border_index`; the two must agree).
-pub fn border_source(index: isize, len: usize, mode: PaddingMode) -> Option<usize> {
-    if index >= 0 && (index as usize) < len {
-        return Some(index as usize);
-    }
-    let last = len as isize - 1;
-    let mapped = match mode {
-        PaddingMode::Zeros => return None,
-        PaddingMode::Replicate => index.clamp(0, last),
-        PaddingMode::Circular => index.rem_euclid(len as isize),
-        PaddingMode::Reflect if last == 0 => 0,
-        PaddingMode::Reflect => {
-            let folded = index.rem_euclid(2 * last);
-            if folded > last {
-                2 * last - folded
-            } else {
-                folded
-            }
-        }
-    };
-    Some(mapped as usize)
 }
 
 /// A run of `count` equal filter blocks within a group: each computes `vectors` vectors of

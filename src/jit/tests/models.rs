@@ -100,7 +100,8 @@ impl Rng {
     }
 }
 
-fn padding(code: u8, rank: usize) -> AxisPadding {
+/// The padding a case's code stands for (shared by the single- and multi-layer generators).
+pub fn padding(code: u8, rank: usize) -> AxisPadding {
     match code {
         0 => AxisPadding::Valid,
         1 => AxisPadding::Same,

@@ -18,9 +18,9 @@
 //! `CONVC_JIT_MULTI_CASES` sets the number of models (default 500).
 
 use super::super::{compile, Options};
-use super::models::{self, LayerCase, Rng};
+use super::models::{self, padding, LayerCase, Rng};
 use super::tolerance;
-use crate::geometry::{resolve_axis, AxisGeometry, AxisPadding};
+use crate::geometry::{resolve_axis, AxisGeometry};
 use crate::interp;
 use crate::ir::{
     Activation, Conv, GlobalPool, Layer, MergeKind, Model, Op, PaddingMode, Pool, PoolKind, Tensor,
@@ -59,24 +59,6 @@ pub fn multi_case() -> impl Strategy<Value = MultiCase> {
         ),
     )
         .prop_map(|(input, steps)| MultiCase { input, steps })
-}
-
-fn padding(code: u8, rank: usize) -> AxisPadding {
-    match code {
-        0 => AxisPadding::Valid,
-        1 => AxisPadding::Same,
-        2 => AxisPadding::SameLower,
-        3 if rank == 1 => AxisPadding::Causal,
-        3 => AxisPadding::Same,
-        4 => AxisPadding::Explicit {
-            before: 2,
-            after: 1,
-        },
-        _ => AxisPadding::Explicit {
-            before: 0,
-            after: 3,
-        },
-    }
 }
 
 struct Builder {
@@ -361,8 +343,9 @@ fn magnitude(model: &Model) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The single-layer model that computes `model.values[id]` from `values` (as in `specs.rs`).
-fn layer_alone(model: &Model, id: usize, values: &[Tensor]) -> Option<Model> {
+/// The single-layer model that computes `model.values[id]` from `values`, the other values of
+/// a run: each layer can then be compared with the interpreter on the same inputs.
+pub fn layer_alone(model: &Model, id: usize, values: &[Tensor]) -> Option<Model> {
     let ValueKind::Layer(layer) = &model.values[id].kind else {
         return None;
     };

@@ -4,38 +4,10 @@
 //! interpreter run on the *same* inputs (the JIT's own outputs of the layers before it), so
 //! the per-layer tolerance of `tolerance.rs` applies and errors cannot compound unnoticed.
 
+use super::multi::layer_alone;
 use super::{agree, tolerance};
-use crate::ir::{Model, Value, ValueKind};
 use crate::pipeline;
 use std::path::Path;
-
-/// The single-layer model that computes `model.values[id]` from `inputs`' values.
-fn layer_alone(model: &Model, id: usize, values: &[crate::ir::Tensor]) -> Option<Model> {
-    let ValueKind::Layer(layer) = &model.values[id].kind else {
-        return None;
-    };
-    let mut alone = Vec::new();
-    let mut layer = layer.clone();
-    for (k, input) in layer.inputs.iter_mut().enumerate() {
-        alone.push(Value {
-            name: format!("in{k}"),
-            shape: values[*input].shape.clone(),
-            kind: ValueKind::Input(values[*input].clone()),
-        });
-        *input = k;
-    }
-    alone.push(Value {
-        name: model.values[id].name.clone(),
-        shape: model.values[id].shape.clone(),
-        kind: ValueKind::Layer(layer),
-    });
-    let last = alone.len() - 1;
-    Some(Model {
-        values: alone,
-        outputs: vec![last],
-        expects: Vec::new(),
-    })
-}
 
 #[test]
 fn every_spec_runs_on_the_jit_layer_by_layer() {

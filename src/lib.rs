@@ -17,6 +17,7 @@
 pub mod ast;
 pub mod atomic;
 pub mod bench;
+pub mod cancel;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;

@@ -155,7 +155,7 @@ struct JitArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
-enum FoldArg {
+pub(crate) enum FoldArg {
     /// Where it was measured to pay.
     Auto,
     Always,
@@ -168,12 +168,18 @@ fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
         BackendArg::Interp => Backend::Interp,
         BackendArg::Jit => Backend::Jit(pipeline::JitSettings {
             threads: jit.threads.map_or(0, |n| n as usize),
-            fold_weights: match jit.fold_weights {
-                FoldArg::Auto => crate::jit::FoldWeights::Auto,
-                FoldArg::Always => crate::jit::FoldWeights::Always,
-                FoldArg::Never => crate::jit::FoldWeights::Never,
-            },
+            fold_weights: jit.fold_weights.into(),
         }),
+    }
+}
+
+impl From<FoldArg> for crate::jit::FoldWeights {
+    fn from(f: FoldArg) -> Self {
+        match f {
+            FoldArg::Auto => crate::jit::FoldWeights::Auto,
+            FoldArg::Always => crate::jit::FoldWeights::Always,
+            FoldArg::Never => crate::jit::FoldWeights::Never,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
 
 use super::commands::print;
-use super::{with_spec, BackendArg, LimitArgs};
+use super::{with_spec, BackendArg, FoldArg, LimitArgs};
 use crate::bench;
 use crate::emit::{self, What};
 use crate::pipeline::Backend;
@@ -46,6 +46,10 @@ pub(super) struct BenchArgs {
     threads: usize,
     #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
     format: BenchFormat,
+    /// Compile small filters' weights into the code as constants (the JIT), to measure what
+    /// folding gains.
+    #[arg(long, value_enum, default_value_t = FoldArg::Auto)]
+    fold_weights: FoldArg,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -85,7 +89,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
     let backend = match args.backend {
         BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
             threads: args.threads,
-            fold_weights: crate::jit::FoldWeights::Auto,
+            fold_weights: args.fold_weights.into(),
         }),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {

@@ -334,8 +334,8 @@ pub fn main() -> i32 {
                     print(&text);
                     0
                 }
-                Err(message) => {
-                    eprintln!("error: {message}");
+                Err(diagnostic) => {
+                    eprint!("{}", diagnostic.render_plain());
                     2
                 }
             }

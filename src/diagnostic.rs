@@ -129,6 +129,16 @@ impl Diagnostic {
     }
 }
 
+/// The message alone; [`render`] shows a diagnostic in full.
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// So that clap's value parsers can return a diagnostic, and the command line can show its code.
+impl std::error::Error for Diagnostic {}
+
 /// The candidate closest to `word`, if it is close enough to be a plausible misspelling.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;

@@ -14,14 +14,17 @@ pub struct InputOverride {
 }
 
 /// Reads `NAME=FILE` (clap's value parser).
-pub fn parse(text: &str) -> Result<InputOverride, String> {
+pub fn parse(text: &str) -> Result<InputOverride, Diagnostic> {
     match text.split_once('=') {
         Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(InputOverride {
             name: name.to_string(),
             path: PathBuf::from(path),
         }),
-        _ => Err(format!(
-            "`{text}` is not NAME=FILE; write e.g. `--input photo=cat.png` or `--input signal=data.npy`"
+        _ => Err(Diagnostic::error_unlocated(
+            Code::NotNameFile,
+            format!(
+                "`{text}` is not NAME=FILE; write e.g. `--input photo=cat.png` or `--input signal=data.npy`"
+            ),
         )),
     }
 }

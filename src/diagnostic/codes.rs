@@ -143,6 +143,9 @@ codes! {
     UnknownLayerOption = "E0511", "`--layer` names no layer";
     Position = "E0512", "`--at` is not a position in the layer";
     BenchThreads = "E0513", "`--threads` does not suit the backend";
+    NotASize = "E0514", "`--max-memory` is not a size";
+    NotATolerance = "E0515", "`--tolerance` is not a tolerance";
+    NotNameFile = "E0516", "`--input` is not NAME=FILE";
     // E06xx: the JIT and the host.
     HostUnsupported = "E0600", "the JIT cannot generate code for this machine";
     JitUnsupported = "E0601", "the JIT cannot compile this layer";

@@ -255,4 +255,16 @@ mod tests {
         assert!(text.contains("bump.conv:1:21"), "{text}");
         assert!(text.contains("help: write 8 values"), "{text}");
     }
+
+    #[test]
+    fn plain_diagnostics_carry_their_code_and_hints() {
+        let d = Diagnostic::error_unlocated(Code::NoSpecs, "no .conv or .toml specs found in x")
+            .with_hint("give spec files");
+        assert_eq!(
+            d.render_plain(),
+            "error[E0508]: no .conv or .toml specs found in x\n = help: give spec files\n"
+        );
+        let w = Diagnostic::warning_unlocated(Code::DeadMap, "`y` channel 1 is all zero");
+        assert_eq!(w.render_plain(), "warning[W0001]: `y` channel 1 is all zero\n");
+    }
 }

@@ -265,6 +265,9 @@ mod tests {
             "error[E0508]: no .conv or .toml specs found in x\n = help: give spec files\n"
         );
         let w = Diagnostic::warning_unlocated(Code::DeadMap, "`y` channel 1 is all zero");
-        assert_eq!(w.render_plain(), "warning[W0001]: `y` channel 1 is all zero\n");
+        assert_eq!(
+            w.render_plain(),
+            "warning[W0001]: `y` channel 1 is all zero\n"
+        );
     }
 }

@@ -264,6 +264,11 @@ fn example_full(shape: &[usize]) -> String {
     parts.join(",")
 }
 
+/// A `--at` that is not a position in the layer (or a missing one).
+fn position_error(message: String) -> Diagnostic {
+    Diagnostic::error_unlocated(Code::Position, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,9 +326,4 @@ mod tests {
         }
         assert_eq!(parse_position(" 0, 2 "), Ok(vec![0, 2]));
     }
-}
-
-/// A `--at` that is not a position in the layer (or a missing one).
-fn position_error(message: String) -> Diagnostic {
-    Diagnostic::error_unlocated(Code::Position, message)
 }

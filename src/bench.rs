@@ -76,7 +76,7 @@ pub fn bench(
                 fold_weights: settings.fold_weights,
                 ..jit::Options::default()
             };
-            Some(jit::compile(model, &options).map_err(|e| format!("error: {e}"))?)
+            Some(jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?)
         }
         Backend::Interp => None,
     };

@@ -4,6 +4,7 @@
 use super::commands::print;
 use super::{with_spec, BackendArg, FoldArg, LimitArgs};
 use crate::bench;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, What};
 use crate::pipeline::Backend;
 use crate::progress::Progress;
@@ -73,8 +74,8 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
                 print(&text);
                 0
             }
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(diagnostic) => {
+                eprint!("{}", diagnostic.render_plain());
                 2
             }
         }
@@ -83,7 +84,11 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
 
 pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
     if args.threads == 0 {
-        eprintln!("error: --threads needs at least 1");
+        let message = "--threads needs at least 1";
+        eprint!(
+            "{}",
+            Diagnostic::error_unlocated(Code::BenchThreads, message).render_plain()
+        );
         return 2;
     }
     let backend = match args.backend {
@@ -93,7 +98,11 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         }),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {
-            eprintln!("error: the interpreter runs each layer on one thread; use --threads 1 with --backend interp");
+            let message = "the interpreter runs each layer on one thread; use --threads 1 with --backend interp";
+            eprint!(
+                "{}",
+                Diagnostic::error_unlocated(Code::BenchThreads, message).render_plain()
+            );
             return 2;
         }
         BackendArg::Interp => Backend::Interp,
@@ -119,7 +128,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
                 0
             }
             Err(message) => {
-                eprintln!("{message}");
+                eprint!("{message}");
                 2
             }
         }

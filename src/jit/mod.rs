@@ -106,6 +106,23 @@ impl fmt::Display for JitError {
 
 impl std::error::Error for JitError {}
 
+impl JitError {
+    /// Its code in docs/errors.md.
+    pub fn code(&self) -> crate::diagnostic::Code {
+        use crate::diagnostic::Code;
+        match self {
+            JitError::HostUnsupported(_) => Code::HostUnsupported,
+            JitError::Unsupported(_) => Code::JitUnsupported,
+            JitError::Cranelift(_) => Code::CraneliftRejected,
+        }
+    }
+
+    /// The error as a diagnostic (it is not located in the spec).
+    pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic::error_unlocated(self.code(), self.to_string())
+    }
+}
+
 /// What was compiled for one layer, and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerReport {

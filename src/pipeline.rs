@@ -209,7 +209,9 @@ pub fn execute_observed(
                 ..jit::Options::default()
             };
             let compiled = jit::compile(model, &options).map_err(|e| format!("error: {e}"))?;
-            let values = compiled.run(model, settings.thread_count());
+            let values = compiled
+                .run(model, settings.thread_count())
+                .map_err(|e| format!("error: {e}"))?;
             (0..values.len()).for_each(&mut *done);
             let mut notes: Vec<String> = compiled
                 .reports

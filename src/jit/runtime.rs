@@ -253,3 +253,52 @@ impl Compiled {
         Ok(values)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn nothing(_: *const *const f32, _: *mut f32, _: i64, _: i64) {}
+
+    fn code(units: usize, work: usize) -> LayerCode {
+        LayerCode {
+            id: 0,
+            function: nothing,
+            units,
+            work,
+        }
+    }
+
+    #[test]
+    fn chunks_keep_stop_requests_prompt_and_threads_busy() {
+        // resnet_3x3_deep (224 rows, 925M multiply-adds): cut for stops, even on one thread.
+        let deep = code(224, 924_844_032);
+        for threads in [1, 2] {
+            let c = deep.chunks(threads);
+            assert_eq!(c.units, 224);
+            assert!(deep.work / c.chunks <= MAX_WORK_PER_CHUNK + deep.work / 224);
+        }
+        // image_sobel (2046 rows, 75M): 4 chunks for stops on one thread, 4 per thread on more.
+        let sobel = code(2046, 75_350_088);
+        assert_eq!(sobel.chunks(1).chunks, 4);
+        assert_eq!(sobel.chunks(2).chunks, 2 * CHUNKS_PER_THREAD);
+        // Never more chunks than units, never none.
+        assert_eq!(code(3, 1 << 30).chunks(2).chunks, 3);
+        assert_eq!(code(0, 0).chunks(2).chunks, 1);
+        assert_eq!(code(1, 10).chunks(1).chunks, 1);
+    }
+
+    #[test]
+    fn small_layers_run_on_fewer_threads() {
+        assert_eq!(
+            code(100, MIN_WORK_PER_THREAD).threads(2, MIN_WORK_PER_THREAD),
+            1
+        );
+        assert_eq!(
+            code(100, 2 * MIN_WORK_PER_THREAD).threads(2, MIN_WORK_PER_THREAD),
+            2
+        );
+        assert_eq!(code(1, 1 << 30).threads(2, MIN_WORK_PER_THREAD), 1);
+        assert_eq!(code(5, 5).threads(3, 0), 3);
+    }
+}

@@ -19,6 +19,7 @@
 //! split a layer (see `runtime::LayerCode`; the threads are `pool::Workers`).
 
 mod activation;
+mod affinity;
 mod compile;
 mod emit;
 mod host;

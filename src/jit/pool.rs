@@ -84,7 +84,12 @@ impl Workers {
         chunks: Chunks,
         work: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<(), RunError> {
-        let helpers = threads.min(chunks.chunks).saturating_sub(1);
+        // More workers than `JOINED` can count (32767) would be far more than any machine's
+        // cores; the chunks are then shared by that many.
+        let helpers = threads
+            .min(chunks.chunks)
+            .saturating_sub(1)
+            .min(JOINED as usize);
         if helpers == 0 {
             take_chunks(&AtomicUsize::new(0), chunks, work);
         } else {
@@ -108,8 +113,8 @@ impl Workers {
 #[derive(Clone, Copy)]
 struct Job {
     /// The caller's closure with its lifetime erased. It stays valid while any worker uses
-    /// it: the caller returns only once `Shared::active` is 0, which each worker decrements
-    /// after its last use.
+    /// it: a worker uses it only after joining the job (`Shared::ticket`), and the caller
+    /// returns only once every worker that joined has finished.
     work: *const (dyn Fn(usize, usize) + Sync + 'static),
     chunks: Chunks,
     helpers: usize,
@@ -124,6 +129,8 @@ struct State {
     epoch: u64,
     /// Workers waiting on `Shared::wake`.
     sleepers: usize,
+    /// Whether the caller waits on `Shared::done`.
+    caller_sleeps: bool,
     shutdown: bool,
 }
 
@@ -134,13 +141,23 @@ struct Shared {
     shutdown: AtomicBool,
     /// The current job's next chunk.
     next: AtomicUsize,
-    /// Workers still working on the current job.
-    active: AtomicUsize,
+    /// The current job's epoch (above [`EPOCH_SHIFT`]), whether the caller has closed it to
+    /// newcomers ([`CLOSED`]) and how many workers joined it (the bits below). Workers join
+    /// before they use the job; the caller closes it once it finds no chunk left. So a
+    /// worker the scheduler has not run yet costs the caller nothing: it finds the job
+    /// closed (or a newer one) and skips it.
+    ticket: AtomicU64,
+    /// Workers that joined the current job and are done with it.
+    finished: AtomicUsize,
     /// Sleeping workers wait here for a job.
     wake: Condvar,
-    /// A sleeping caller waits here for `active` to reach 0.
+    /// A sleeping caller waits here for the workers that joined to finish.
     done: Condvar,
 }
+
+const EPOCH_SHIFT: u32 = 16;
+const CLOSED: u64 = 1 << (EPOCH_SHIFT - 1);
+const JOINED: u64 = CLOSED - 1;
 
 struct Pool {
     shared: Arc<Shared>,
@@ -154,12 +171,14 @@ impl Pool {
                 job: None,
                 epoch: 0,
                 sleepers: 0,
+                caller_sleeps: false,
                 shutdown: false,
             }),
             epoch: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             next: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
+            ticket: AtomicU64::new(0),
+            finished: AtomicUsize::new(0),
             wake: Condvar::new(),
             done: Condvar::new(),
         });
@@ -192,7 +211,7 @@ impl Pool {
     fn run(&self, helpers: usize, chunks: Chunks, work: &(dyn Fn(usize, usize) + Sync)) {
         let shared = &*self.shared;
         // SAFETY: only the lifetime changes; this function returns only after every worker
-        // is done with `work` (`active` is 0 below).
+        // that joined the job is done with `work`, and the job is closed to others.
         let erased: *const (dyn Fn(usize, usize) + Sync + 'static) = unsafe {
             std::mem::transmute::<
                 *const (dyn Fn(usize, usize) + Sync + '_),
@@ -201,26 +220,32 @@ impl Pool {
         };
         {
             let mut state = lock(&shared.state);
+            state.epoch += 1;
             shared.next.store(0, Ordering::Relaxed);
-            shared.active.store(helpers, Ordering::Relaxed);
+            shared.finished.store(0, Ordering::Relaxed);
+            shared
+                .ticket
+                .store(state.epoch << EPOCH_SHIFT, Ordering::Relaxed);
             state.job = Some(Job {
                 work: erased,
                 chunks,
                 helpers,
             });
-            state.epoch += 1;
             shared.epoch.store(state.epoch, Ordering::Release);
             if state.sleepers > 0 {
                 shared.wake.notify_all();
             }
         }
         take_chunks(&shared.next, chunks, work);
-        let finished = || shared.active.load(Ordering::Acquire) == 0;
+        let joined = (shared.ticket.fetch_or(CLOSED, Ordering::AcqRel) & JOINED) as usize;
+        let finished = || shared.finished.load(Ordering::Acquire) == joined;
         if !spin_until(finished) {
             let mut state = lock(&shared.state);
             while !finished() {
+                state.caller_sleeps = true;
                 state = shared.done.wait(state).unwrap_or_else(|p| p.into_inner());
             }
+            state.caller_sleeps = false;
         }
     }
 }
@@ -244,12 +269,31 @@ impl Drop for Pool {
 fn work_loop(shared: &Shared, index: usize) {
     let mut seen = 0;
     while let Some(job) = next_job(shared, &mut seen) {
-        if index < job.helpers {
+        if index < job.helpers && join(shared, seen) {
             let _finished = Finished(shared);
-            // SAFETY: the caller keeps `work` alive until `active` is 0, and `_finished`
-            // decrements it only after this last use.
+            // SAFETY: the caller keeps `work` alive until every worker that joined is
+            // finished, and `_finished` says so only after this last use.
             let work = unsafe { &*job.work };
             take_chunks(&shared.next, job.chunks, work);
+        }
+    }
+}
+
+/// Joins the job of `epoch` unless the caller has closed it or moved on to a newer one.
+fn join(shared: &Shared, epoch: u64) -> bool {
+    let mut ticket = shared.ticket.load(Ordering::Acquire);
+    loop {
+        if ticket >> EPOCH_SHIFT != epoch || ticket & CLOSED != 0 {
+            return false;
+        }
+        match shared.ticket.compare_exchange_weak(
+            ticket,
+            ticket + 1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return true,
+            Err(now) => ticket = now,
         }
     }
 }
@@ -272,14 +316,16 @@ fn next_job(shared: &Shared, seen: &mut u64) -> Option<Job> {
     state.job
 }
 
-/// Marks the worker done with the current job when dropped, waking a sleeping caller.
+/// Marks a worker that joined the current job done with it when dropped, waking a sleeping
+/// caller.
 struct Finished<'a>(&'a Shared);
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
-        if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Under the lock, so the caller cannot be between its check and its wait.
-            let _state = lock(&self.0.state);
+        self.0.finished.fetch_add(1, Ordering::AcqRel);
+        // Under the lock, so the caller cannot be between its check and its wait.
+        let state = lock(&self.0.state);
+        if state.caller_sleeps {
             self.0.done.notify_all();
         }
     }
@@ -348,12 +394,16 @@ mod tests {
     #[test]
     fn every_chunk_runs_once_on_any_thread_count() {
         let workers = Workers::default();
-        for threads in [1, 2, 3, 2] {
+        // Many short jobs back to back, so workers also join late, find jobs closed, and
+        // meet a newer job than the one they woke for; the pool grows from 1 to 2 workers.
+        for job in 0..300 {
+            let threads = [2, 1, 3][job % 3];
+            let units = 1 + job % 97;
             let chunks = Chunks {
-                units: 100,
-                chunks: 17,
+                units,
+                chunks: 1 + job % 13,
             };
-            let seen: Vec<AtomicUsize> = (0..100).map(|_| AtomicUsize::new(0)).collect();
+            let seen: Vec<AtomicUsize> = (0..units).map(|_| AtomicUsize::new(0)).collect();
             let work = |lo: usize, hi: usize| {
                 for unit in &seen[lo..hi] {
                     unit.fetch_add(1, Ordering::Relaxed);
@@ -362,7 +412,10 @@ mod tests {
             workers
                 .run(threads, chunks, &work)
                 .expect("no stop requested");
-            assert!(seen.iter().all(|s| s.load(Ordering::Relaxed) == 1));
+            assert!(
+                seen.iter().all(|s| s.load(Ordering::Relaxed) == 1),
+                "job {job}: {threads} threads, {chunks:?}"
+            );
         }
     }
 }

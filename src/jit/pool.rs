@@ -1,15 +1,22 @@
 //! The worker threads that split a layer's units: started once per [`super::Compiled`], on
-//! its first call that wants more than one thread, and reused by every later layer and call.
+//! its first call that wants more than one thread, reused by every later layer and call, and
+//! joined when it is dropped.
 //!
 //! A call cuts its units into chunks; the calling thread and the workers take chunks from one
 //! atomic counter until none is left, so a thread the scheduler holds back costs its share of
 //! chunks, not the whole call. A unit is computed by the same code whoever takes it, so the
 //! results do not depend on the split. Between chunks every thread polls
-//! [`crate::cancel::requested`] and stops early. Starting a thread per call (`std::thread::scope`,
-//! as before) cost 1.02-1.8x scaling instead of ~2x: see ARCHITECTURE.md, Threads.
+//! [`crate::cancel::requested`] and stops early.
+//!
+//! Why not a thread per call, or rayon: measured with `convc bench --threads 2` on a busy
+//! 2-core machine, scoped threads per call scaled 1.02x (image_sobel) to 1.8x, and rayon's
+//! parked workers started 1.6-3.5 ms into 4 ms calls (a woken thread waits for its core).
+//! Here idle threads busy-wait 1 ms before they sleep, workers are pinned to other cores than
+//! the caller's (`affinity`), and a worker that has not started when the caller runs out of
+//! chunks is not waited for: 1.8-2.0x on the same machine.
 
 use super::affinity;
-use crate::cancel::{self, Cancelled};
+use crate::cancel::{self, Cancelled, Reason};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -28,7 +35,12 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunError::Cancelled(Cancelled(reason)) => write!(f, "the run was stopped ({reason:?})"),
+            RunError::Cancelled(Cancelled(Reason::Interrupted)) => {
+                write!(f, "the run was interrupted (Ctrl-C or SIGTERM)")
+            }
+            RunError::Cancelled(Cancelled(Reason::Timeout)) => {
+                write!(f, "the run was stopped: it took longer than `--timeout`")
+            }
             RunError::Threads(why) => write!(
                 f,
                 "could not start the JIT's worker threads ({why}); run with `--threads 1`"

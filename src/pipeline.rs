@@ -222,7 +222,9 @@ pub fn execute_observed(
             };
             let compiled =
                 jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?;
-            let values = compiled.run(model, settings.thread_count());
+            let values = compiled
+                .run(model, settings.thread_count())
+                .map_err(|e| e.diagnostic().render_plain())?;
             (0..values.len()).for_each(&mut *done);
             let mut notes: Vec<String> = compiled
                 .reports

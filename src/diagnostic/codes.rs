@@ -129,6 +129,8 @@ codes! {
     MemoryLimit = "E0400", "the run would exceed the memory limit";
     TooLarge = "E0401", "a size is too large to count";
     SpecTooLarge = "E0402", "the spec file is larger than the memory limit";
+    Interrupted = "E0403", "the run was interrupted";
+    TimedOut = "E0404", "the run took longer than `--timeout`";
     // E05xx: the command line and its files.
     CannotReadSpec = "E0500", "the spec file cannot be read";
     SpecIsDirectory = "E0501", "the spec path is a directory";
@@ -149,6 +151,7 @@ codes! {
     // E06xx: the JIT and the host.
     HostUnsupported = "E0600", "the JIT cannot generate code for this machine";
     JitUnsupported = "E0601", "the JIT cannot compile this layer";
+    NoThreads = "E0602", "the JIT's worker threads cannot be started";
     // E09xx: internal errors (bugs in convc).
     Internal = "E0900", "internal error in the parser or the checker";
     CraneliftRejected = "E0901", "internal error: Cranelift rejected the generated code";

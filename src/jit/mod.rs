@@ -16,19 +16,22 @@
 //! `fn(inputs: *const *const f32, output: *mut f32, first_unit: i64, end_unit: i64)`: an
 //! array of the layer's input buffers (merges take any number), its output buffer, all
 //! allocated by Rust, and the range of work units (rows) to compute, so that threads can
-//! split a layer (see `runtime::LayerCode`).
+//! split a layer (see `runtime::LayerCode`; the threads are `pool::Workers`).
 
 mod activation;
+mod affinity;
 mod compile;
 mod emit;
 mod host;
 pub mod lower;
+mod pool;
 mod runtime;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use compile::compile;
+pub use pool::RunError;
 pub use runtime::Compiled;
 
 /// How to compile.

@@ -94,8 +94,14 @@ pub fn is_error_spec(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with("err_"))
 }
 
-pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snapshots) -> Outcome {
-    match pipeline::load(path, max_memory, false) {
+pub fn test_spec(
+    path: &Path,
+    backend: Backend,
+    max_memory: u64,
+    allow_read: &[PathBuf],
+    snapshots: Snapshots,
+) -> Outcome {
+    match pipeline::load_with_inputs(path, max_memory, false, &[], allow_read) {
         Err(_) if is_error_spec(path) => Outcome::RejectedAsExpected,
         Err(e) => Outcome::Invalid(e.message),
         Ok(_) if is_error_spec(path) => Outcome::Fail(

@@ -157,6 +157,7 @@ pub(super) fn test(
     paths: Vec<PathBuf>,
     backend: Backend,
     max_memory: u64,
+    allow_read: &[PathBuf],
     snapshots: testing::Snapshots,
 ) -> i32 {
     let paths = if paths.is_empty() {
@@ -185,7 +186,7 @@ pub(super) fn test(
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory, snapshots) {
+        match testing::test_spec(path, backend, max_memory, allow_read, snapshots) {
             Outcome::Pass { expects, snapshot } => {
                 passed += 1;
                 let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));

@@ -8,11 +8,21 @@ use crate::testing::{self, Outcome};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes to stdout; a closed pipe (`convc run x | head`) is not an error worth a panic.
+/// Writes to stdout. A closed pipe (`convc run x | head`) is no error; any other failure (a
+/// full disk behind `> file`) ends convc with a message and exit code 2, as it would otherwise
+/// go unnoticed. (Files convc writes itself are complete or untouched before this can happen.)
 pub(super) fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write to standard output: {e}");
+            std::process::exit(2);
+        }
+        _ => {}
+    }
 }
 
 /// What `convc run` was asked for.

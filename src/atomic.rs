@@ -63,7 +63,6 @@ pub fn write_with(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
 
     fn scratch(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("convc-atomic-{name}-{}", std::process::id()));

@@ -130,7 +130,7 @@ pub fn test_spec(
                             tensor: values[i].clone(),
                         })
                         .collect::<Vec<_>>();
-                    match check_snapshot(path, &outputs, tolerance, accept, ci) {
+                    match check_snapshot(path, &outputs, tolerance, accept, ci, allow_read) {
                         Ok(SnapshotResult::Note(note)) => Some(note),
                         Ok(SnapshotResult::Differs(diff)) => {
                             report.push_str(&diff);
@@ -156,6 +156,35 @@ pub fn test_spec(
     }
 }
 
+enum Unreadable {
+    /// A link out of the spec's folder: the message says where it leads.
+    Refused(String),
+    Io(std::io::Error),
+}
+
+/// The snapshot's text, read like a file the spec names: a snapshot that is a link out of the
+/// spec's folder (planted in a shared folder, say) is not read, unless `--allow-read` allows
+/// where it leads.
+fn read_snapshot(spec: &Path, path: &Path, allow_read: &[PathBuf]) -> Result<String, Unreadable> {
+    let base = spec.parent().unwrap_or(Path::new(""));
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let written = crate::ast::Spanned::new(
+        relative.to_string_lossy().into_owned(),
+        crate::ast::Span::default(),
+    );
+    let access = crate::access::ReadAccess {
+        allowed: allow_read.to_vec(),
+        trusted: Vec::new(),
+    };
+    let mut file = access.open(base, &written, path).map_err(|e| match e {
+        crate::access::OpenError::Refused(d) => Unreadable::Refused(d.message),
+        crate::access::OpenError::Io(e) => Unreadable::Io(e),
+    })?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(Unreadable::Io)?;
+    Ok(text)
+}
+
 enum SnapshotResult {
     /// Agrees, or was recorded: what to say about it.
     Note(String),
@@ -171,6 +200,7 @@ fn check_snapshot(
     tolerance: f64,
     accept: bool,
     ci: bool,
+    allow_read: &[PathBuf],
 ) -> Result<SnapshotResult, String> {
     let path = snapshot::path_for(spec);
     let shown = path.display();
@@ -182,9 +212,14 @@ fn check_snapshot(
             .map(|()| SnapshotResult::Note(format!("snapshot {verb}: {shown}")))
             .map_err(|e| format!("error: cannot write the snapshot `{shown}`: {e}\n"))
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_snapshot(spec, &path, allow_read) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(Unreadable::Refused(message)) => {
+            return Err(format!(
+                "error: cannot read the snapshot `{shown}`: {message}\n"
+            ))
+        }
+        Err(Unreadable::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return if ci && !accept {
                 Ok(SnapshotResult::Differs(format!(
                     "  no snapshot `{shown}`; CI is set, so it was not recorded: run `convc \
@@ -194,7 +229,9 @@ fn check_snapshot(
                 record("recorded")
             };
         }
-        Err(e) => return Err(format!("error: cannot read the snapshot `{shown}`: {e}\n")),
+        Err(Unreadable::Io(e)) => {
+            return Err(format!("error: cannot read the snapshot `{shown}`: {e}\n"))
+        }
     };
     let recorded = match snapshot::parse(&text) {
         Ok(recorded) => recorded,

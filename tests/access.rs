@@ -231,3 +231,35 @@ fn the_refusals_of_the_error_specs_exit_2_and_are_allowed_when_asked() {
         stderr(&o)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_snapshot_that_links_out_of_the_folder_is_not_read() {
+    let (spec, outside) = layout("access_snapshot", "npy \"ramp.npy\"");
+    let inside = spec.parent().unwrap();
+    std::fs::copy(data("ramp.npy"), inside.join("ramp.npy")).unwrap();
+    std::fs::write(outside.join("secret.txt"), "output hunter2 (1)\n").unwrap();
+    std::fs::create_dir_all(inside.join("convc-snapshots")).unwrap();
+    let snapshot = inside.join("convc-snapshots/reads.conv.snapshot");
+    std::os::unix::fs::symlink(outside.join("secret.txt"), &snapshot).unwrap();
+    let o = convc(&["test", utf8(&spec)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+    assert!(!common::stdout(&o).contains("hunter2"));
+    // Allowed, it is read (and found to be no snapshot).
+    let o = convc(&["test", utf8(&spec), "--allow-read", utf8(&outside)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is broken"), "{}", stderr(&o));
+    // A snapshot of its own is read as always.
+    std::fs::remove_file(&snapshot).unwrap();
+    let o = convc(&["test", utf8(&spec)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = convc(&["test", utf8(&spec)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        common::stdout(&o).contains("snapshot matches"),
+        "{}",
+        common::stdout(&o)
+    );
+}

@@ -24,6 +24,17 @@ use commands::{convert, print, run, test, RunOptions};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    reads: ReadArgs,
+}
+
+/// What a spec may read besides its own folder (every command that loads a spec).
+#[derive(clap::Args, Debug)]
+struct ReadArgs {
+    /// Let the spec read this file, or the files under this folder, besides those in its own
+    /// folder (a spec may not read elsewhere on its own). Repeatable.
+    #[arg(long, global = true, value_name = "PATH", value_parser = crate::access::allow_read)]
+    allow_read: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,6 +294,7 @@ pub fn main() -> i32 {
         }
     };
     let color = std::io::stderr().is_terminal();
+    let reads = &cli.reads.allow_read;
     match cli.command {
         Command::Run {
             spec,
@@ -297,7 +309,7 @@ pub fn main() -> i32 {
             verbose,
             jit,
             limits,
-        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
+        } => with_inputs(&spec, &inputs, limits.max_memory, reads, color, |loaded| {
             let options = RunOptions {
                 format,
                 backend: backend(backend_arg, &jit),
@@ -316,14 +328,14 @@ pub fn main() -> i32 {
             backend,
             quiet,
             limits,
-        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
             pictures::report(loaded, backend.into(), &output, quiet)
         }),
         Command::Check {
             spec,
             inputs,
             limits,
-        } => with_inputs(&spec, &inputs, limits.max_memory, color, |loaded| {
+        } => with_inputs(&spec, &inputs, limits.max_memory, reads, color, |loaded| {
             print(&summary::summary(
                 &loaded.path.display().to_string(),
                 &loaded.model,
@@ -335,7 +347,7 @@ pub fn main() -> i32 {
             to,
             output,
             limits,
-        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
             convert(loaded, to, output.as_deref())
         }),
         Command::Explain {
@@ -343,7 +355,7 @@ pub fn main() -> i32 {
             layer,
             at,
             limits,
-        } => with_spec(&spec, limits.max_memory, color, |loaded| {
+        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
             // Explain shows the interpreter's arithmetic, the definition of every value.
             let values = crate::interp::run(&loaded.model);
             match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
@@ -357,8 +369,8 @@ pub fn main() -> i32 {
                 }
             }
         }),
-        Command::Emit(args) => tools::emit(args, color),
-        Command::Bench(args) => tools::bench(args, color),
+        Command::Emit(args) => tools::emit(args, reads, color),
+        Command::Bench(args) => tools::bench(args, reads, color),
         Command::Test {
             paths,
             backend: backend_arg,
@@ -381,6 +393,7 @@ pub fn main() -> i32 {
                 paths,
                 backend(backend_arg, &jit),
                 limits.max_memory,
+                reads,
                 snapshots,
             )
         }
@@ -414,6 +427,7 @@ fn coded_usage_error(e: &clap::Error) -> Option<String> {
 fn with_spec(
     path: &std::path::Path,
     max_memory: u64,
+    allow_read: &[PathBuf],
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
 ) -> i32 {
@@ -423,6 +437,7 @@ fn with_spec(
             overrides: Vec::new(),
         },
         max_memory,
+        allow_read,
         color,
         then,
     )
@@ -432,10 +447,11 @@ fn with_inputs(
     path: &std::path::Path,
     inputs: &InputArgs,
     max_memory: u64,
+    allow_read: &[PathBuf],
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
 ) -> i32 {
-    match pipeline::load_with_inputs(path, max_memory, color, &inputs.overrides) {
+    match pipeline::load_with_inputs(path, max_memory, color, &inputs.overrides, allow_read) {
         Ok(loaded) => then(&loaded),
         Err(e) => {
             eprint!("{}", e.message);

@@ -14,6 +14,7 @@
 // list, so boxing it (what `result_large_err` asks for) would gain nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod ast;
 pub mod atomic;
 pub mod bench;

@@ -64,8 +64,7 @@ pub fn apply(spec: &mut Spec, overrides: &[InputOverride]) -> Result<(), Vec<Dia
         };
         // Diagnostics about the file point at the declaration it replaces.
         let span = decl.tensor.value.span;
-        let absolute = std::path::absolute(&o.path).unwrap_or_else(|_| o.path.clone());
-        let path = Spanned::new(absolute.to_string_lossy().into_owned(), span);
+        let path = Spanned::new(path_text(o), span);
         let is_npy = o
             .path
             .extension()
@@ -99,6 +98,13 @@ pub fn apply(spec: &mut Spec, overrides: &[InputOverride]) -> Result<(), Vec<Dia
     } else {
         Err(diags)
     }
+}
+
+/// The path an override writes into the spec: absolute, so it does not depend on the spec's
+/// folder. (`pipeline` lets the spec read exactly these paths.)
+pub fn path_text(o: &InputOverride) -> String {
+    let absolute = std::path::absolute(&o.path).unwrap_or_else(|_| o.path.clone());
+    absolute.to_string_lossy().into_owned()
 }
 
 /// The image mode matching a written tensor's channel count, when there is one.

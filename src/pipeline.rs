@@ -1,5 +1,6 @@
 //! The whole pipeline for one spec file: read, parse, check; then run on a backend.
 
+use crate::access::ReadAccess;
 use crate::ast::Spec;
 use crate::check::{self, Options};
 use crate::diagnostic::{render, Code, Diagnostic};
@@ -81,15 +82,18 @@ const MAX_SHOWN: usize = 50;
 
 /// Reads, parses and checks `path`. `color` renders diagnostics with ANSI colours.
 pub fn load(path: &Path, max_memory: u64, color: bool) -> Result<Loaded, LoadError> {
-    load_with_inputs(path, max_memory, color, &[])
+    load_with_inputs(path, max_memory, color, &[], &[])
 }
 
-/// [`load`], with some inputs replaced by files from the command line (`--input NAME=FILE`).
+/// [`load`], with some inputs replaced by files from the command line (`--input NAME=FILE`),
+/// and the spec allowed to read under `allow_read` (`--allow-read`, resolved paths) besides
+/// its own folder.
 pub fn load_with_inputs(
     path: &Path,
     max_memory: u64,
     color: bool,
     overrides: &[InputOverride],
+    allow_read: &[PathBuf],
 ) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let fail = |diagnostic: Diagnostic| LoadError {
@@ -128,7 +132,7 @@ pub fn load_with_inputs(
             .with_hint("specs are UTF-8 text (.conv or .toml)"),
         )
     })?;
-    load_source_with_inputs(path, source, max_memory, color, overrides)
+    load_source_with_inputs(path, source, max_memory, color, overrides, allow_read)
 }
 
 /// Parses and checks text that claims to come from `path` (whose directory anchors `npy`).
@@ -138,7 +142,7 @@ pub fn load_source(
     max_memory: u64,
     color: bool,
 ) -> Result<Loaded, LoadError> {
-    load_source_with_inputs(path, source, max_memory, color, &[])
+    load_source_with_inputs(path, source, max_memory, color, &[], &[])
 }
 
 fn load_source_with_inputs(
@@ -147,6 +151,7 @@ fn load_source_with_inputs(
     max_memory: u64,
     color: bool,
     overrides: &[InputOverride],
+    allow_read: &[PathBuf],
 ) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let syntax = Syntax::from_path(path);
@@ -183,6 +188,11 @@ fn load_source_with_inputs(
     let options = Options {
         base_dir,
         max_memory,
+        reads: ReadAccess {
+            allowed: allow_read.to_vec(),
+            // The user named these files; they are read wherever they are.
+            trusted: overrides.iter().map(overrides::path_text).collect(),
+        },
     };
     let model = check::check(&spec, &options).map_err(|d| reject(d, &source))?;
     Ok(Loaded {

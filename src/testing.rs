@@ -102,8 +102,14 @@ pub fn is_error_spec(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with("err_"))
 }
 
-pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snapshots) -> Outcome {
-    match pipeline::load(path, max_memory, false) {
+pub fn test_spec(
+    path: &Path,
+    backend: Backend,
+    max_memory: u64,
+    allow_read: &[PathBuf],
+    snapshots: Snapshots,
+) -> Outcome {
+    match pipeline::load_with_inputs(path, max_memory, false, &[], allow_read) {
         Err(_) if is_error_spec(path) => Outcome::RejectedAsExpected,
         Err(e) => Outcome::Invalid(e.message),
         Ok(_) if is_error_spec(path) => Outcome::Fail(
@@ -132,7 +138,7 @@ pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snap
                             tensor: values[i].clone(),
                         })
                         .collect::<Vec<_>>();
-                    match check_snapshot(path, &outputs, tolerance, accept, ci) {
+                    match check_snapshot(path, &outputs, tolerance, accept, ci, allow_read) {
                         Ok(SnapshotResult::Note(note)) => Some(note),
                         Ok(SnapshotResult::Differs(diff)) => {
                             report.push_str(&diff);
@@ -158,6 +164,36 @@ pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snap
     }
 }
 
+enum Unreadable {
+    /// Refused by the read access rules (a link out of the spec's folder, not a regular
+    /// file): the code, and the message that says why.
+    Refused(Code, String),
+    Io(std::io::Error),
+}
+
+/// The snapshot's text, read like a file the spec names: a snapshot that is a link out of the
+/// spec's folder (planted in a shared folder, say) is not read, unless `--allow-read` allows
+/// where it leads.
+fn read_snapshot(spec: &Path, path: &Path, allow_read: &[PathBuf]) -> Result<String, Unreadable> {
+    let base = spec.parent().unwrap_or(Path::new(""));
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let written = crate::ast::Spanned::new(
+        relative.to_string_lossy().into_owned(),
+        crate::ast::Span::default(),
+    );
+    let access = crate::access::ReadAccess {
+        allowed: allow_read.to_vec(),
+        trusted: Vec::new(),
+    };
+    let mut file = access.open(base, &written, path).map_err(|e| match e {
+        crate::access::OpenError::Refused(d) => Unreadable::Refused(d.code, d.message),
+        crate::access::OpenError::Io(e) => Unreadable::Io(e),
+    })?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(Unreadable::Io)?;
+    Ok(text)
+}
+
 enum SnapshotResult {
     /// Agrees, or was recorded: what to say about it.
     Note(String),
@@ -173,6 +209,7 @@ fn check_snapshot(
     tolerance: f64,
     accept: bool,
     ci: bool,
+    allow_read: &[PathBuf],
 ) -> Result<SnapshotResult, String> {
     let path = snapshot::path_for(spec);
     let shown = path.display();
@@ -187,9 +224,19 @@ fn check_snapshot(
                 Diagnostic::error_unlocated(Code::CannotWrite, message).render_plain()
             })
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_snapshot(spec, &path, allow_read) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(Unreadable::Refused(code, message)) => {
+            let message = format!("cannot read the snapshot `{shown}`: {message}");
+            // Leading out of the folder is its own error; anything else is an unreadable file.
+            let code = if code == Code::ReadOutside {
+                code
+            } else {
+                Code::CannotReadSnapshot
+            };
+            return Err(Diagnostic::error_unlocated(code, message).render_plain());
+        }
+        Err(Unreadable::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return if ci && !accept {
                 Ok(SnapshotResult::Differs(format!(
                     "  no snapshot `{shown}`; CI is set, so it was not recorded: run `convc \
@@ -199,7 +246,7 @@ fn check_snapshot(
                 record("recorded")
             };
         }
-        Err(e) => {
+        Err(Unreadable::Io(e)) => {
             let message = format!("cannot read the snapshot `{shown}`: {e}");
             return Err(
                 Diagnostic::error_unlocated(Code::CannotReadSnapshot, message).render_plain(),

@@ -24,7 +24,12 @@ fn unreachable_here(code: Code) -> bool {
     code.is_internal()
         || matches!(
             code,
-            Code::HostUnsupported | Code::NoThreads | Code::Interrupted | Code::TimedOut
+            Code::HostUnsupported
+                | Code::NoThreads
+                | Code::Interrupted
+                | Code::TimedOut
+                | Code::FileReplaced
+                | Code::StdoutFailed
         )
 }
 

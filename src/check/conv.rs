@@ -405,7 +405,7 @@ fn infer_kernel(
         return from_shape(&shape.value);
     }
     match &lit.value.value {
-        TensorValue::Npy(path) => match npy::peek_shape(&options.base_dir, path) {
+        TensorValue::Npy(path) => match npy::peek_shape(options, path) {
             Ok(shape) => from_shape(&shape.iter().map(|&d| d as u64).collect::<Vec<_>>()),
             Err(_) => (None, None),
         },

@@ -11,10 +11,11 @@
 
 use super::tensor::shape_text;
 use super::{Budget, Options};
+use crate::access::OpenError;
 use crate::ast::{Image, ImageMode, InputDecl, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Tensor, Value, ValueKind};
-use image::{DynamicImage, ImageReader, Limits};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use std::path::{Path, PathBuf};
 
 /// The formats the `image` crate is built with (Cargo.toml's features).
@@ -52,9 +53,7 @@ pub fn input(
             return None;
         }
     };
-    let files = find(&options.base_dir, &image.path)
-        .map_err(|d| diags.push(d))
-        .ok()?;
+    let files = find(options, &image.path).map_err(|d| diags.push(d)).ok()?;
     let shape = vec![files.paths.len(), files.rows, files.cols, mode.channels()];
     if let Some(declared) = &decl.tensor.shape {
         let actual: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
@@ -94,7 +93,7 @@ pub fn input(
     limits.max_alloc = Some(budget.limit.saturating_sub(budget.used));
     let mut data = Vec::with_capacity(len);
     for path in &files.paths {
-        let decoded = decode(path, &image.path, limits.clone())
+        let decoded = decode(options, path, &image.path, limits.clone())
             .map_err(|d| diags.push(d))
             .ok()?;
         // A file can change between reading its header and decoding it.
@@ -122,15 +121,15 @@ fn shape_text_u64(shape: &[u64]) -> String {
 
 /// The files `path` names (one, or every file a glob matches, sorted by name) and their common
 /// size, read from the headers only.
-fn find(base_dir: &Path, path: &Spanned<String>) -> Result<Files, Diagnostic> {
+fn find(options: &Options, path: &Spanned<String>) -> Result<Files, Diagnostic> {
     let paths = if path.value.contains(['*', '?', '[']) {
-        glob_files(base_dir, path)?
+        glob_files(options, path)?
     } else {
-        vec![base_dir.join(&path.value)]
+        vec![options.base_dir.join(&path.value)]
     };
     let mut sizes = Vec::with_capacity(paths.len());
     for file in &paths {
-        sizes.push(dimensions(file, path)?);
+        sizes.push(dimensions(options, file, path)?);
     }
     let Some(&(rows, cols)) = sizes.first() else {
         return Err(Diagnostic::error(
@@ -155,7 +154,11 @@ fn find(base_dir: &Path, path: &Spanned<String>) -> Result<Files, Diagnostic> {
     Ok(Files { paths, rows, cols })
 }
 
-fn glob_files(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<PathBuf>, Diagnostic> {
+fn glob_files(options: &Options, path: &Spanned<String>) -> Result<Vec<PathBuf>, Diagnostic> {
+    let base_dir = &options.base_dir;
+    if let Some(refused) = options.reads.refuse_pattern(base_dir, path) {
+        return Err(refused);
+    }
     // The spec's directory is taken literally; only what the user wrote is a pattern.
     let pattern = if Path::new(&path.value).is_absolute() {
         path.value.clone()
@@ -211,25 +214,42 @@ fn bad(path: &Spanned<String>, file: &Path, message: impl std::fmt::Display) -> 
     .with_hint(format!("convc reads {FORMATS} files"))
 }
 
+/// Opens `file`, one of the files `path` names, if the spec may read it. The format comes from
+/// the contents, else from the extension (as `ImageReader::open` does).
 fn open(
+    options: &Options,
     file: &Path,
     path: &Spanned<String>,
 ) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, Diagnostic> {
-    let reader = ImageReader::open(file).map_err(|e| {
-        Diagnostic::error(
-            Code::CannotOpen,
-            path.span,
-            format!("cannot open `{}`: {e}", file.display()),
-        )
-        .with_label("this file")
-        .with_hint("image paths are relative to the spec's directory")
-    })?;
+    let opened = options
+        .reads
+        .open(&options.base_dir, path, file)
+        .map_err(|e| match e {
+            OpenError::Refused(d) => d,
+            OpenError::Io(e) => {
+                Diagnostic::error(
+                    Code::CannotOpen,
+                    path.span,
+                    format!("cannot open `{}`: {e}", file.display()),
+                )
+                .with_label("this file")
+                .with_hint("image paths are relative to the spec's directory")
+            }
+        })?;
+    let mut reader = ImageReader::new(std::io::BufReader::new(opened));
+    if let Ok(format) = ImageFormat::from_path(file) {
+        reader.set_format(format);
+    }
     reader.with_guessed_format().map_err(|e| bad(path, file, e))
 }
 
 /// `(rows, cols)` from the header, without decoding.
-fn dimensions(file: &Path, path: &Spanned<String>) -> Result<(usize, usize), Diagnostic> {
-    let (width, height) = open(file, path)?
+fn dimensions(
+    options: &Options,
+    file: &Path,
+    path: &Spanned<String>,
+) -> Result<(usize, usize), Diagnostic> {
+    let (width, height) = open(options, file, path)?
         .into_dimensions()
         .map_err(|e| bad(path, file, e))?;
     if width == 0 || height == 0 {
@@ -238,8 +258,13 @@ fn dimensions(file: &Path, path: &Spanned<String>) -> Result<(usize, usize), Dia
     Ok((height as usize, width as usize))
 }
 
-fn decode(file: &Path, path: &Spanned<String>, limits: Limits) -> Result<DynamicImage, Diagnostic> {
-    let mut reader = open(file, path)?;
+fn decode(
+    options: &Options,
+    file: &Path,
+    path: &Spanned<String>,
+    limits: Limits,
+) -> Result<DynamicImage, Diagnostic> {
+    let mut reader = open(options, file, path)?;
     reader.limits(limits);
     reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => {

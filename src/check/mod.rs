@@ -29,6 +29,8 @@ pub struct Options {
     pub base_dir: PathBuf,
     /// The most memory, in bytes, that the tensors of one run may take.
     pub max_memory: u64,
+    /// What the spec may read besides its own folder.
+    pub reads: crate::access::ReadAccess,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
         Options {
             base_dir: PathBuf::from("."),
             max_memory: DEFAULT_MAX_MEMORY,
+            reads: crate::access::ReadAccess::default(),
         }
     }
 }

@@ -2,16 +2,14 @@
 //! C or Fortran order (Fortran order is transposed to row-major). Every other dtype is refused
 //! with a message; sizes are checked against the file and the memory limit before reading.
 
+use super::Options;
+use crate::access::OpenError;
 use crate::ast::Spanned;
 use crate::diagnostic::{Code, Diagnostic};
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::path::{Path, PathBuf};
 
-fn resolve(base_dir: &Path, path: &Spanned<String>) -> PathBuf {
-    base_dir.join(&path.value)
-}
-
-fn open(base_dir: &Path, path: &Spanned<String>) -> Result<(PathBuf, std::fs::File), Diagnostic> {
+fn open(options: &Options, path: &Spanned<String>) -> Result<(PathBuf, std::fs::File), Diagnostic> {
     // Such a path could not be written back in `.conv` (strings have no escapes).
     if path.value.contains(['"', '\n', '\r']) {
         return Err(Diagnostic::error(
@@ -22,18 +20,18 @@ fn open(base_dir: &Path, path: &Spanned<String>) -> Result<(PathBuf, std::fs::Fi
         .with_hint("rename the file"));
     }
 
-    let full = resolve(base_dir, path);
-    std::fs::File::open(&full)
-        .map(|f| (full.clone(), f))
-        .map_err(|e| {
-            Diagnostic::error(
-                Code::CannotOpen,
-                path.span,
-                format!("cannot open `{}`: {e}", full.display()),
-            )
-            .with_label("this file")
-            .with_hint("npy paths are relative to the spec's directory")
-        })
+    let full = options.base_dir.join(&path.value);
+    match options.reads.open(&options.base_dir, path, &full) {
+        Ok(file) => Ok((full, file)),
+        Err(OpenError::Refused(d)) => Err(d),
+        Err(OpenError::Io(e)) => Err(Diagnostic::error(
+            Code::CannotOpen,
+            path.span,
+            format!("cannot open `{}`: {e}", full.display()),
+        )
+        .with_label("this file")
+        .with_hint("npy paths are relative to the spec's directory")),
+    }
 }
 
 fn bad(path: &Spanned<String>, full: &Path, message: impl std::fmt::Display) -> Diagnostic {
@@ -46,8 +44,8 @@ fn bad(path: &Spanned<String>, full: &Path, message: impl std::fmt::Display) -> 
 }
 
 /// The array shape recorded in the file's header.
-pub fn peek_shape(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<usize>, Diagnostic> {
-    let (full, file) = open(base_dir, path)?;
+pub fn peek_shape(options: &Options, path: &Spanned<String>) -> Result<Vec<usize>, Diagnostic> {
+    let (full, file) = open(options, path)?;
     let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
     shape_of(npy.shape()).ok_or_else(|| bad(path, &full, "its shape is too large"))
 }
@@ -62,11 +60,11 @@ fn shape_of(shape: &[u64]) -> Option<Vec<usize>> {
 /// The array's shape and values, row-major, as f64 (exact for every supported dtype except
 /// 64-bit integers beyond 2^53). Refuses files whose data would take more than `max_bytes`.
 pub fn load(
-    base_dir: &Path,
+    options: &Options,
     path: &Spanned<String>,
     max_bytes: u64,
 ) -> Result<(Vec<usize>, Vec<f64>), Diagnostic> {
-    let (full, file) = open(base_dir, path)?;
+    let (full, file) = open(options, path)?;
     let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
     let shape = shape_of(npy.shape()).ok_or_else(|| bad(path, &full, "its shape is too large"))?;
     let len = shape.iter().product::<usize>();

@@ -22,7 +22,7 @@ pub fn input(
     let what = format!("input `{}`", decl.name.value);
     let shape = match (&decl.tensor.shape, &decl.tensor.value.value) {
         (Some(shape), _) => declared_shape(shape, &what, diags)?,
-        (None, TensorValue::Npy(path)) => npy::peek_shape(&options.base_dir, path)
+        (None, TensorValue::Npy(path)) => npy::peek_shape(options, path)
             .map_err(|d| diags.push(d))
             .ok()?,
         (None, _) => {
@@ -194,7 +194,7 @@ pub fn tensor(
                 );
                 return None;
             };
-            let (file_shape, data) = npy::load(&options.base_dir, path, budget.limit)
+            let (file_shape, data) = npy::load(options, path, budget.limit)
                 .map_err(|d| diags.push(d))
                 .ok()?;
             if file_shape != shape {

@@ -9,11 +9,25 @@ use crate::testing::{self, Outcome};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes to stdout; a closed pipe (`convc run x | head`) is not an error worth a panic.
+/// Writes to stdout. A closed pipe (`convc run x | head`) is no error; any other failure (a
+/// full disk behind `> file`) ends convc with a message and exit code 2, as it would otherwise
+/// go unnoticed. (Files convc writes itself are complete or untouched before this can happen.)
 pub(super) fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let message = format!("cannot write to standard output: {e}");
+            eprint!(
+                "{}",
+                Diagnostic::error_unlocated(Code::StdoutFailed, message).render_plain()
+            );
+            std::process::exit(2);
+        }
+        _ => {}
+    }
 }
 
 /// What `convc run` was asked for.
@@ -162,6 +176,7 @@ pub(super) fn test(
     paths: Vec<PathBuf>,
     backend: Backend,
     max_memory: u64,
+    allow_read: &[PathBuf],
     snapshots: testing::Snapshots,
 ) -> i32 {
     let paths = if paths.is_empty() {
@@ -194,7 +209,7 @@ pub(super) fn test(
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory, snapshots) {
+        match testing::test_spec(path, backend, max_memory, allow_read, snapshots) {
             Outcome::Pass { expects, snapshot } => {
                 passed += 1;
                 let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));

@@ -58,7 +58,7 @@ pub(super) struct BenchArgs {
     limits: LimitArgs,
 }
 
-pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
+pub(super) fn emit(args: EmitArgs, allow_read: &[PathBuf], color: bool) -> i32 {
     let what = if args.clif {
         What::Clif
     } else if args.asm {
@@ -66,23 +66,29 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
     } else {
         What::Loops
     };
-    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
-        let result = emit::select(&loaded.model, args.layer.as_deref())
-            .and_then(|ids| emit::emit(&loaded.model, &ids, what));
-        match result {
-            Ok(text) => {
-                print(&text);
-                0
+    with_spec(
+        &args.spec,
+        args.limits.max_memory,
+        allow_read,
+        color,
+        |loaded| {
+            let result = emit::select(&loaded.model, args.layer.as_deref())
+                .and_then(|ids| emit::emit(&loaded.model, &ids, what));
+            match result {
+                Ok(text) => {
+                    print(&text);
+                    0
+                }
+                Err(diagnostic) => {
+                    eprint!("{}", diagnostic.render_plain());
+                    2
+                }
             }
-            Err(diagnostic) => {
-                eprint!("{}", diagnostic.render_plain());
-                2
-            }
-        }
-    })
+        },
+    )
 }
 
-pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
+pub(super) fn bench(args: BenchArgs, allow_read: &[PathBuf], color: bool) -> i32 {
     if args.threads == 0 {
         let message = "--threads needs at least 1";
         eprint!(
@@ -107,30 +113,36 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         }
         BackendArg::Interp => Backend::Interp,
     };
-    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
-        let layers = loaded
-            .model
-            .values
-            .iter()
-            .filter(|v| matches!(v.kind, crate::ir::ValueKind::Layer(_)))
-            .count();
-        let progress = Progress::new(layers, "bench", args.quiet);
-        let result = bench::bench(&loaded.model, backend, args.threads, &mut || {
-            progress.step()
-        });
-        progress.finish();
-        match result {
-            Ok(result) => {
-                match args.format {
-                    BenchFormat::Json => print(&format!("{}\n", bench::to_json(&result))),
-                    BenchFormat::Text => print(&bench::to_text(&result)),
+    with_spec(
+        &args.spec,
+        args.limits.max_memory,
+        allow_read,
+        color,
+        |loaded| {
+            let layers = loaded
+                .model
+                .values
+                .iter()
+                .filter(|v| matches!(v.kind, crate::ir::ValueKind::Layer(_)))
+                .count();
+            let progress = Progress::new(layers, "bench", args.quiet);
+            let result = bench::bench(&loaded.model, backend, args.threads, &mut || {
+                progress.step()
+            });
+            progress.finish();
+            match result {
+                Ok(result) => {
+                    match args.format {
+                        BenchFormat::Json => print(&format!("{}\n", bench::to_json(&result))),
+                        BenchFormat::Text => print(&bench::to_text(&result)),
+                    }
+                    0
                 }
-                0
+                Err(message) => {
+                    eprint!("{message}");
+                    2
+                }
             }
-            Err(message) => {
-                eprint!("{message}");
-                2
-            }
-        }
-    })
+        },
+    )
 }

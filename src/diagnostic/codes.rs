@@ -125,6 +125,9 @@ codes! {
     BadImage = "E0326", "a file is not a readable image";
     BadNpy = "E0327", "a file is not a usable .npy array";
     BadPath = "E0328", "a file path holds quotes or line breaks";
+    ReadOutside = "E0329", "a spec reads a file outside its own folder";
+    NotRegularFile = "E0330", "a file the spec names is not a regular file";
+    FileReplaced = "E0331", "a file was replaced while convc opened it";
     // E04xx: limits.
     MemoryLimit = "E0400", "the run would exceed the memory limit";
     TooLarge = "E0401", "a size is too large to count";
@@ -148,6 +151,8 @@ codes! {
     NotASize = "E0514", "`--max-memory` is not a size";
     NotATolerance = "E0515", "`--tolerance` is not a tolerance";
     NotNameFile = "E0516", "`--input` is not NAME=FILE";
+    BadAllowRead = "E0517", "`--allow-read` names no path convc can resolve";
+    StdoutFailed = "E0518", "standard output cannot be written";
     // E06xx: the JIT and the host.
     HostUnsupported = "E0600", "the JIT cannot generate code for this machine";
     JitUnsupported = "E0601", "the JIT cannot compile this layer";

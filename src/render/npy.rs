@@ -1,8 +1,8 @@
 //! `convc run --format npy --out DIR`: each tensor as `DIR/<name>.npy`, float32 little-endian
 //! in C order, which `numpy.load` reads as is.
 //!
-//! Each file is written atomically: into a temporary file in the same directory, flushed to
-//! disk, then renamed over the final name. A crash or a full disk never leaves half an array
+//! Each file is written atomically ([`crate::atomic`]): into a temporary file in the same
+//! directory, flushed to disk, then renamed over the final name. A crash or a full disk never leaves half an array
 //! under a name a later step would read.
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -23,9 +23,8 @@ pub fn write_all(dir: &Path, tensors: &[(&str, &Tensor)]) -> Result<Vec<PathBuf>
     let mut written = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
         let path = dir.join(file_name(name)?);
-        let bytes = encode(tensor)
-            .map_err(|e| fail(Code::Encode, format!("cannot encode `{name}` as .npy: {e}")))?;
-        write_atomically(&path, &bytes).map_err(|e| {
+        // Encoded straight into the temporary file: a big output is not held twice in memory.
+        crate::atomic::write_with(&path, |w| encode_into(tensor, w)).map_err(|e| {
             fail(
                 Code::CannotWrite,
                 format!("cannot write `{}`: {e}", path.display()),
@@ -58,21 +57,21 @@ fn file_name(name: &str) -> Result<String, Diagnostic> {
 
 /// The whole `.npy` file in memory: header, then the values in row-major order.
 pub fn encode(tensor: &Tensor) -> std::io::Result<Vec<u8>> {
-    let shape: Vec<u64> = tensor.shape.iter().map(|&d| d as u64).collect();
     let mut bytes = Vec::with_capacity(128 + tensor.data.len() * 4);
-    let mut writer = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(&shape)
-        .writer(&mut bytes)
-        .begin_nd()?;
-    writer.extend(tensor.data.iter().copied())?;
-    writer.finish()?;
+    encode_into(tensor, &mut bytes)?;
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` atomically (see [`crate::atomic`]).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::atomic::write(path, bytes)
+/// The `.npy` file, written to `out`.
+fn encode_into(tensor: &Tensor, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let shape: Vec<u64> = tensor.shape.iter().map(|&d| d as u64).collect();
+    let mut writer = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(out)
+        .begin_nd()?;
+    writer.extend(tensor.data.iter().copied())?;
+    writer.finish()
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //!
 //! Every file convc writes (outputs, snapshots, pictures, reports, converted specs) goes through
 //! [`write`]: the bytes go to a hidden temporary file in the same folder (so the rename cannot
-//! cross file systems), are flushed to disk, and then replace the target in one rename.
+//! cross file systems), are flushed to disk, and then replace the target in one rename, unless
+//! a stop was requested meanwhile ([`crate::cancel`]): then the temporary file is removed and
+//! the old file stays.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -22,6 +24,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        // Ctrl-C, SIGTERM or `--timeout` while writing: the old file stays.
+        if crate::cancel::requested().is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "stopped on request before the file was replaced",
+            ));
+        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {

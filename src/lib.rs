@@ -29,6 +29,7 @@ pub mod init;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod limits;
 pub mod overrides;
 pub mod parse;
 pub mod picture;

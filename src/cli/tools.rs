@@ -61,7 +61,7 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
     } else {
         What::Loops
     };
-    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
+    with_spec(&args.spec, &args.limits, color, |loaded| {
         let result = emit::select(&loaded.model, args.layer.as_deref())
             .and_then(|ids| emit::emit(&loaded.model, &ids, what));
         match result {
@@ -83,10 +83,10 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         return 2;
     }
     let backend = match args.backend {
-        BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
+        BackendArg::Jit => args.limits.apply(Backend::Jit(crate::pipeline::JitSettings {
             threads: args.threads,
-            fold_weights: crate::jit::FoldWeights::Auto,
-        }),
+            ..crate::pipeline::JitSettings::default()
+        })),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {
             eprintln!("error: the interpreter runs each layer on one thread; use --threads 1 with --backend interp");
@@ -94,7 +94,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         }
         BackendArg::Interp => Backend::Interp,
     };
-    with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
+    with_spec(&args.spec, &args.limits, color, |loaded| {
         let layers = loaded
             .model
             .values

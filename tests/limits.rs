@@ -119,16 +119,16 @@ fn a_run_stays_within_its_memory_limit_and_is_refused_below_it() {
     // What convc takes with nothing to hold: the binary, its libraries, Cranelift.
     let baseline = run(&["run", "specs/seed/bump.conv"]);
     assert_eq!(baseline.code, Some(0), "{}", baseline.stderr);
-    for backend in ["jit", "interp"] {
-        let fits = run(&["run", &spec, "--backend", backend, "--max-memory", "56MiB"]);
-        assert_eq!(fits.code, Some(0), "{backend}: {}", fits.stderr);
-        assert!(
-            fits.peak_rss <= baseline.peak_rss + 56 * MIB,
-            "{backend}: peak {} MiB, baseline {} MiB, limit 56 MiB",
-            fits.peak_rss / MIB,
-            baseline.peak_rss / MIB
-        );
-    }
+    // The JIT only: the interpreter holds the same tensors (the values of the model and the
+    // run's copy of the inputs) but needs a minute for this layer in a debug build.
+    let fits = run(&["run", &spec, "--max-memory", "56MiB"]);
+    assert_eq!(fits.code, Some(0), "{}", fits.stderr);
+    assert!(
+        fits.peak_rss <= baseline.peak_rss + 56 * MIB,
+        "peak {} MiB, baseline {} MiB, limit 56 MiB",
+        fits.peak_rss / MIB,
+        baseline.peak_rss / MIB
+    );
     let refused = run(&["run", &spec, "--max-memory", "40MiB"]);
     assert_eq!(refused.code, Some(2), "{}", refused.stderr);
     assert!(
@@ -223,4 +223,31 @@ fn ctrl_c_and_sigterm_stop_a_run_and_leave_the_old_output_intact() {
         let files: Vec<_> = std::fs::read_dir(&out).expect("out folder").collect();
         assert_eq!(files.len(), 1, "{name}: {files:?}");
     }
+}
+
+#[test]
+fn an_npy_header_that_claims_10_gib_is_refused_before_reading() {
+    let dir = scratch("limits_npy");
+    // A valid header for (1, 50000, 50000) float32 (10 GB), followed by 8 bytes of data.
+    let mut header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 50000, 50000), }".to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend([0u8; 8]);
+    std::fs::write(dir.join("huge.npy"), bytes).expect("write npy");
+    let spec = dir.join("huge.conv");
+    std::fs::write(
+        &spec,
+        "input x = npy \"huge.npy\"\n",
+    )
+    .expect("write spec");
+    let o = run(&["check", spec.to_str().expect("utf-8"), "--max-memory", "64MiB"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("--max-memory"), "{}", o.stderr);
+    assert!(o.peak_rss < 64 * MIB, "peak {} MiB", o.peak_rss / MIB);
 }

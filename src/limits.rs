@@ -51,7 +51,8 @@ impl LimitExceeded {
         format!(
             "{} needs {} more, which would exceed the {} of {} (already {} in use)",
             self.what,
-            self.needed.map_or("more than 16 EiB".to_string(), human_bytes),
+            self.needed
+                .map_or("more than 16 EiB".to_string(), human_bytes),
             self.name,
             human_bytes(self.limit),
             human_bytes(self.used)
@@ -293,7 +294,11 @@ mod tests {
         );
         assert!(refused.hint().contains("`--max-memory 1MiB`"));
         assert!(budget.charge_elements(usize::MAX, 4, "c").is_err());
-        assert!(budget.charge(None, "d").unwrap_err().hint().contains("no limit"));
+        assert!(budget
+            .charge(None, "d")
+            .unwrap_err()
+            .hint()
+            .contains("no limit"));
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The whole pipeline for one spec file: read, parse, check; then run on a backend.
 
 use crate::ast::Spec;
+use crate::cancel;
 use crate::check::{self, Options};
 use crate::diagnostic::{render, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
-use crate::cancel;
 use crate::jit;
 use crate::limits::cancelled_message;
 use crate::limits::Budget;
@@ -121,7 +121,9 @@ pub fn load_with_inputs(
             "error: `{shown}` is a directory; give a .conv or .toml spec file\n"
         )));
     }
-    if let Err(refused) = Budget::new(max_memory).charge(Some(metadata.len()), &format!("reading `{shown}`")) {
+    if let Err(refused) =
+        Budget::new(max_memory).charge(Some(metadata.len()), &format!("reading `{shown}`"))
+    {
         return Err(fail(refused.render()));
     }
     let bytes =
@@ -188,7 +190,8 @@ fn load_source_with_inputs(
         base_dir,
         max_memory,
     };
-    let (model, mut budget) = check::check_counted(&spec, &options).map_err(|d| reject(d, &source))?;
+    let (model, mut budget) =
+        check::check_counted(&spec, &options).map_err(|d| reject(d, &source))?;
     // The source text stays in memory for the whole run (it was read within the limit).
     let _ = budget.charge(u64::try_from(source.len()).ok(), "the spec's text");
     Ok(Loaded {
@@ -228,10 +231,11 @@ pub fn execute_observed(
                 max_code_size: settings.max_code_size,
                 ..jit::Options::default()
             };
-            let compiled = jit::compile(model, &options).map_err(|e| match cancel::requested() {
-                Some(reason) => cancelled_message(reason),
-                None => format!("error: {e}"),
-            })?;
+            let compiled =
+                jit::compile(model, &options).map_err(|e| match cancel::requested() {
+                    Some(reason) => cancelled_message(reason),
+                    None => format!("error: {e}"),
+                })?;
             let values = compiled.run(model, settings.thread_count());
             // The runtime stops between chunks of work when asked; what it returns then is
             // incomplete and must not be shown.

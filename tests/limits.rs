@@ -166,12 +166,18 @@ fn generated_code_over_the_limit_is_refused_with_the_flag_to_raise_it() {
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(
         o.stderr.contains("the machine code of layer `")
-            && o.stderr.contains("exceed the generated-code limit of 100 bytes")
+            && o.stderr
+                .contains("exceed the generated-code limit of 100 bytes")
             && o.stderr.contains("`--max-code-size 1MiB`"),
         "{}",
         o.stderr
     );
-    let fits = run(&["run", "specs/seed/vertical_line.conv", "--max-code-size", "1MiB"]);
+    let fits = run(&[
+        "run",
+        "specs/seed/vertical_line.conv",
+        "--max-code-size",
+        "1MiB",
+    ]);
     assert_eq!(fits.code, Some(0), "{}", fits.stderr);
 }
 
@@ -218,7 +224,11 @@ fn ctrl_c_and_sigterm_stop_a_run_and_leave_the_old_output_intact() {
         let o = finish(child, Instant::now());
         assert_eq!(o.code, Some(2), "{name}: {}", o.stderr);
         assert!(o.stderr.contains("interrupted"), "{name}: {}", o.stderr);
-        assert!(o.elapsed < Duration::from_secs(2), "{name}: took {:?}", o.elapsed);
+        assert!(
+            o.elapsed < Duration::from_secs(2),
+            "{name}: took {:?}",
+            o.elapsed
+        );
         assert_eq!(std::fs::read(out.join("b.npy")).expect("old file"), b"old");
         let files: Vec<_> = std::fs::read_dir(&out).expect("out folder").collect();
         assert_eq!(files.len(), 1, "{name}: {files:?}");
@@ -231,7 +241,7 @@ fn an_npy_header_that_claims_10_gib_is_refused_before_reading() {
     // A valid header for (1, 50000, 50000) float32 (10 GB), followed by 8 bytes of data.
     let mut header =
         "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 50000, 50000), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -241,12 +251,13 @@ fn an_npy_header_that_claims_10_gib_is_refused_before_reading() {
     bytes.extend([0u8; 8]);
     std::fs::write(dir.join("huge.npy"), bytes).expect("write npy");
     let spec = dir.join("huge.conv");
-    std::fs::write(
-        &spec,
-        "input x = npy \"huge.npy\"\n",
-    )
-    .expect("write spec");
-    let o = run(&["check", spec.to_str().expect("utf-8"), "--max-memory", "64MiB"]);
+    std::fs::write(&spec, "input x = npy \"huge.npy\"\n").expect("write spec");
+    let o = run(&[
+        "check",
+        spec.to_str().expect("utf-8"),
+        "--max-memory",
+        "64MiB",
+    ]);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(o.stderr.contains("--max-memory"), "{}", o.stderr);
     assert!(o.peak_rss < 64 * MIB, "peak {} MiB", o.peak_rss / MIB);

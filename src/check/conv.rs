@@ -253,7 +253,9 @@ pub fn conv(
                 ));
                 return None;
             };
-            if let Err(d) = budget.reserve(len, 4, decl.name.span, &format!("the kernel of {layer}")) {
+            if let Err(d) =
+                budget.reserve(len, 4, decl.name.span, &format!("the kernel of {layer}"))
+            {
                 diags.push(d);
                 return None;
             }

@@ -20,8 +20,8 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{Expect, Model, Tolerance, Value};
 use std::path::PathBuf;
 
-pub use crate::limits::{human_bytes, DEFAULT_MAX_MEMORY};
 pub use crate::limits::Budget;
+pub use crate::limits::{human_bytes, DEFAULT_MAX_MEMORY};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -46,10 +46,7 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
 
 /// [`check`], also returning the memory budget with everything the run will hold charged, so
 /// that later stages charge what they add on top of it.
-pub fn check_counted(
-    spec: &Spec,
-    options: &Options,
-) -> Result<(Model, Budget), Vec<Diagnostic>> {
+pub fn check_counted(spec: &Spec, options: &Options) -> Result<(Model, Budget), Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut budget = Budget::new(options.max_memory);
     let order = graph::order(spec, &mut diags);

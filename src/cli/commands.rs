@@ -128,17 +128,23 @@ fn charge_output(
     let mut budget = loaded.budget.clone();
     let len = |i: usize| {
         let shape = &loaded.model.values[i].shape;
-        shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX)
+        shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .unwrap_or(usize::MAX)
     };
     match format {
         Format::Npy => {
             let largest = shown.iter().map(|&i| len(i)).max().unwrap_or(0);
-            let bytes = (largest as u64).checked_mul(4).and_then(|b| b.checked_add(4096));
+            let bytes = (largest as u64)
+                .checked_mul(4)
+                .and_then(|b| b.checked_add(4096));
             budget.charge(bytes, "the largest `.npy` file, encoded")
         }
         Format::Text if full => {
             let values = shown.iter().try_fold(0usize, |a, &i| a.checked_add(len(i)));
-            let bytes = values.and_then(|n| (n as u64).checked_mul(crate::limits::TEXT_BYTES_PER_VALUE));
+            let bytes =
+                values.and_then(|n| (n as u64).checked_mul(crate::limits::TEXT_BYTES_PER_VALUE));
             budget.charge(bytes, "the text of every value (`--full`)")
         }
         Format::Text | Format::Json => Ok(()),

@@ -83,10 +83,12 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         return 2;
     }
     let backend = match args.backend {
-        BackendArg::Jit => args.limits.apply(Backend::Jit(crate::pipeline::JitSettings {
-            threads: args.threads,
-            ..crate::pipeline::JitSettings::default()
-        })),
+        BackendArg::Jit => args
+            .limits
+            .apply(Backend::Jit(crate::pipeline::JitSettings {
+                threads: args.threads,
+                ..crate::pipeline::JitSettings::default()
+            })),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {
             eprintln!("error: the interpreter runs each layer on one thread; use --threads 1 with --backend interp");

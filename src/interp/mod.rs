@@ -86,7 +86,11 @@ fn run_polled(
 
 /// Computes one layer from its input tensors (in the order of `layer.inputs`); `out_shape` is
 /// the layer's checked output shape. Stops with `Err` soon after a stop is requested.
-pub fn run_layer(layer: &Layer, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor, Cancelled> {
+pub fn run_layer(
+    layer: &Layer,
+    inputs: &[&Tensor],
+    out_shape: &[usize],
+) -> Result<Tensor, Cancelled> {
     layer_polled(layer, inputs, out_shape, &cancel::check)
 }
 

@@ -126,8 +126,7 @@ mod tests {
     fn run(kind: PoolKind, axes: Vec<AxisGeometry>, input: &Tensor) -> Vec<f32> {
         let channels = input.shape[input.shape.len() - 1];
         let shape = out_shape(input.shape[0], &axes, channels);
-        let output = pool(&Pool { kind, axes }, input, &shape, &|| Ok(()))
-            .unwrap();
+        let output = pool(&Pool { kind, axes }, input, &shape, &|| Ok(())).unwrap();
         assert_eq!(output.shape, shape);
         output.data
     }
@@ -226,8 +225,7 @@ mod tests {
     }
 
     fn global(kind: PoolKind, keepdims: bool, input: &Tensor, out_shape: &[usize]) -> Tensor {
-        global_pool(&GlobalPool { kind, keepdims }, input, out_shape, &|| Ok(()))
-            .unwrap()
+        global_pool(&GlobalPool { kind, keepdims }, input, out_shape, &|| Ok(())).unwrap()
     }
 
     #[test]

@@ -100,7 +100,12 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             .compiled_code()
             .filter(|_| options.machine_code)
             .map(|c| c.code_buffer().to_vec());
-        check_code_size(&value.name, code_bytes as u64, code_total, options.max_code_size)?;
+        check_code_size(
+            &value.name,
+            code_bytes as u64,
+            code_total,
+            options.max_code_size,
+        )?;
         code_total = code_total.saturating_add(code_bytes as u64);
         module.clear_context(&mut ctx);
         functions.push((id, func_id, work_units(model, id, layer)));

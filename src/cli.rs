@@ -140,10 +140,10 @@ enum Command {
 struct LimitArgs {
     /// The most memory one run may take (tensors, decoded files, the JIT's copies of the
     /// weights, output buffers), e.g. `512MiB`, `8GiB`. Checked before anything is allocated.
-    #[arg(long, value_parser = parse_bytes, default_value = "4GiB")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes, default_value = "4GiB")]
     max_memory: u64,
     /// The most machine code the JIT may generate for the whole model, e.g. `16MiB`.
-    #[arg(long, value_parser = parse_bytes, default_value = "64MiB")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes, default_value = "64MiB")]
     max_code_size: u64,
     /// Stop the run after this long, e.g. `30s`, `500ms`, `2m` (default: no limit). Ctrl-C
     /// and SIGTERM stop it the same way; either way no file is left half-written.

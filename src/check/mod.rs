@@ -53,6 +53,10 @@ pub fn check_counted(spec: &Spec, options: &Options) -> Result<(Model, Budget), 
     let mut values: Vec<Option<Value>> = Vec::new();
     let mut index_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for node in &order {
+        // Ctrl-C, SIGTERM or `--timeout` while reading big tensors: the caller reports it.
+        if crate::cancel::requested().is_some() {
+            return Err(vec![Diagnostic::error_unlocated("stopped on request")]);
+        }
         let value = match *node {
             graph::Node::Input(i) => {
                 let decl = &spec.inputs[i];

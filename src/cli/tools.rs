@@ -63,7 +63,7 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
     };
     with_spec(&args.spec, &args.limits, color, |loaded| {
         let result = emit::select(&loaded.model, args.layer.as_deref())
-            .and_then(|ids| emit::emit(&loaded.model, &ids, what));
+            .and_then(|ids| emit::emit(&loaded.model, &ids, what, args.limits.max_code_size));
         match result {
             Ok(text) => {
                 print(&text);

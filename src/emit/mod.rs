@@ -39,7 +39,12 @@ pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, String>
 }
 
 /// The text of `what` for the layers `ids` (from [`select`]).
-pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, String> {
+pub fn emit(
+    model: &Model,
+    ids: &[ValueId],
+    what: What,
+    max_code_size: u64,
+) -> Result<String, String> {
     let mut out = String::new();
     if what == What::Loops {
         for &id in ids {
@@ -53,6 +58,7 @@ pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, String
         clif: what == What::Clif,
         machine_code: what == What::Asm && asm::NEEDS_BYTES,
         disassemble: what == What::Asm && !asm::NEEDS_BYTES,
+        max_code_size,
         ..jit::Options::default()
     };
     let compiled = jit::compile(model, &options).map_err(|e| e.to_string())?;

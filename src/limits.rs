@@ -13,6 +13,7 @@
 
 use crate::cancel::{self, Reason};
 use crate::diagnostic::Diagnostic;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -212,13 +213,25 @@ pub fn code_too_large(what: String, needed: u64, used: u64, limit: u64) -> Limit
 
 static TIMEOUT: OnceLock<Duration> = OnceLock::new();
 
+/// Whether Ctrl-C or SIGTERM has arrived once already.
+static PRESSED: AtomicBool = AtomicBool::new(false);
+
 /// Makes Ctrl-C and SIGTERM request a stop instead of killing the process, and starts the
 /// `--timeout` clock. Called once, by the command line, before any work.
 pub fn start(timeout: Option<Duration>) {
     // The handler runs on a thread of its own (not in signal context). If it cannot be
     // installed (another handler exists: convc used as a library), Ctrl-C keeps its default
     // meaning, which kills the process; atomic writes still leave no half-written file.
-    let _ = ctrlc::set_handler(|| cancel::request(Reason::Interrupted));
+    let _ = ctrlc::set_handler(|| {
+        // A second Ctrl-C does not wait for the loops to notice the first: it ends the
+        // process at once (a file being written then keeps its old content; only its
+        // temporary file may remain).
+        if PRESSED.swap(true, Ordering::SeqCst) {
+            eprintln!("error: interrupted twice: stopping at once");
+            std::process::exit(2);
+        }
+        cancel::request(Reason::Interrupted);
+    });
     if let Some(limit) = timeout {
         let _ = TIMEOUT.set(limit);
         std::thread::spawn(move || {

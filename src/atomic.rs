@@ -7,7 +7,8 @@
 //! replace the target in one rename. Until the rename the old file is untouched; if anything
 //! fails (a full disk, say) the temporary file is removed and the error returned. Only a kill
 //! that cannot be caught (SIGKILL, power loss) can leave a temporary `.NAME.XXXXXX.tmp` behind,
-//! and never in place of the target.
+//! and never in place of the target. A stop requested meanwhile ([`crate::cancel`]: Ctrl-C,
+//! SIGTERM, `--timeout`) also keeps the old file: the temporary file is removed, not renamed.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -50,6 +51,14 @@ pub fn write_with(
     writer.flush()?;
     drop(writer);
     temp.as_file().sync_all()?;
+    // Ctrl-C, SIGTERM or `--timeout` while writing: the old file stays (and the temporary
+    // file is removed when `temp` is dropped).
+    if crate::cancel::requested().is_some() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "stopped on request before the file was replaced",
+        ));
+    }
     // On failure the temporary file is removed when `persist`'s error is dropped.
     temp.persist(path).map_err(|e| e.error)?;
     // The rename itself is made durable by syncing the folder. Some file systems cannot sync

@@ -74,6 +74,7 @@ pub fn bench(
         Backend::Jit(settings) => {
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
+                max_code_size: settings.max_code_size,
                 ..jit::Options::default()
             };
             Some(jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?)
@@ -81,10 +82,12 @@ pub fn bench(
         Backend::Interp => None,
     };
     // Every value once, so each layer is timed on its real inputs.
+    let stopped = |c: crate::cancel::Cancelled| crate::limits::cancelled_message(c.0);
     let values = match &compiled {
         Some(c) => c.run(model, threads).map_err(|e| e.diagnostic().render_plain())?,
-        None => interp::run(model),
+        None => interp::run_observed(model, &mut |_| {}).map_err(stopped)?,
     };
+    crate::cancel::check().map_err(stopped)?;
     let mut layers = Vec::new();
     let mut k = 0;
     for (id, value) in model.values.iter().enumerate() {
@@ -107,7 +110,7 @@ pub fn bench(
             }
             None => {
                 let run = median_time(&mut || {
-                    std::hint::black_box(interp::run_layer(layer, &inputs, &value.shape));
+                    let _ = std::hint::black_box(interp::run_layer(layer, &inputs, &value.shape));
                 });
                 (Duration::ZERO, run.0, run.1)
             }
@@ -126,6 +129,8 @@ pub fn bench(
             },
             samples,
         });
+        // A stopped sample returned early: its time means nothing.
+        crate::cancel::check().map_err(stopped)?;
         k += 1;
         step();
     }

@@ -150,9 +150,30 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct LimitArgs {
-    /// The most memory the tensors of one run may take, e.g. `512MiB`, `8GiB`.
-    #[arg(long, value_parser = parse_bytes, default_value = "4GiB")]
+    /// The most memory one run may take (tensors, decoded files, the JIT's copies of the
+    /// weights, output buffers), e.g. `512MiB`, `8GiB`. Checked before anything is allocated.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes, default_value = "4GiB")]
     max_memory: u64,
+    /// The most machine code the JIT may generate for the whole model, e.g. `16MiB`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes, default_value = "64MiB")]
+    max_code_size: u64,
+    /// Stop the run after this long, e.g. `30s`, `500ms`, `2m` (default: no limit). Ctrl-C
+    /// and SIGTERM stop it the same way; either way no file is left half-written.
+    #[arg(long, value_name = "DURATION", value_parser = crate::limits::parse_timeout)]
+    timeout: Option<std::time::Duration>,
+}
+
+impl LimitArgs {
+    /// `backend` with the JIT held to `--max-code-size`.
+    fn apply(&self, backend: Backend) -> Backend {
+        match backend {
+            Backend::Jit(settings) => Backend::Jit(pipeline::JitSettings {
+                max_code_size: self.max_code_size,
+                ..settings
+            }),
+            Backend::Interp => Backend::Interp,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,6 +202,7 @@ fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
         BackendArg::Jit => Backend::Jit(pipeline::JitSettings {
             threads: jit.threads.map_or(0, |n| n as usize),
             fold_weights: jit.fold_weights.into(),
+            ..pipeline::JitSettings::default()
         }),
     }
 }
@@ -309,10 +331,10 @@ pub fn main() -> i32 {
             verbose,
             jit,
             limits,
-        } => with_inputs(&spec, &inputs, limits.max_memory, reads, color, |loaded| {
+        } => with_inputs(&spec, &inputs, &limits, reads, color, |loaded| {
             let options = RunOptions {
                 format,
-                backend: backend(backend_arg, &jit),
+                backend: limits.apply(backend(backend_arg, &jit)),
                 all,
                 full,
                 out: out.as_deref(),
@@ -328,14 +350,14 @@ pub fn main() -> i32 {
             backend,
             quiet,
             limits,
-        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
-            pictures::report(loaded, backend.into(), &output, quiet)
+        } => with_spec(&spec, &limits, reads, color, |loaded| {
+            pictures::report(loaded, limits.apply(backend.into()), &output, quiet)
         }),
         Command::Check {
             spec,
             inputs,
             limits,
-        } => with_inputs(&spec, &inputs, limits.max_memory, reads, color, |loaded| {
+        } => with_inputs(&spec, &inputs, &limits, reads, color, |loaded| {
             print(&summary::summary(
                 &loaded.path.display().to_string(),
                 &loaded.model,
@@ -347,7 +369,7 @@ pub fn main() -> i32 {
             to,
             output,
             limits,
-        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
+        } => with_spec(&spec, &limits, reads, color, |loaded| {
             convert(loaded, to, output.as_deref())
         }),
         Command::Explain {
@@ -355,9 +377,15 @@ pub fn main() -> i32 {
             layer,
             at,
             limits,
-        } => with_spec(&spec, limits.max_memory, reads, color, |loaded| {
+        } => with_spec(&spec, &limits, reads, color, |loaded| {
             // Explain shows the interpreter's arithmetic, the definition of every value.
-            let values = crate::interp::run(&loaded.model);
+            let values = match crate::interp::run_observed(&loaded.model, &mut |_| {}) {
+                Ok(values) => values,
+                Err(stopped) => {
+                    eprint!("{}", crate::limits::cancelled_message(stopped.0));
+                    return 2;
+                }
+            };
             match crate::explain::explain(&loaded.model, &values, layer.as_deref(), at.as_deref()) {
                 Ok(text) => {
                     print(&text);
@@ -389,9 +417,10 @@ pub fn main() -> i32 {
                     ci: testing::running_in_ci(),
                 }
             };
+            crate::limits::start(limits.timeout);
             test(
                 paths,
-                backend(backend_arg, &jit),
+                limits.apply(backend(backend_arg, &jit)),
                 limits.max_memory,
                 reads,
                 snapshots,
@@ -426,7 +455,7 @@ fn coded_usage_error(e: &clap::Error) -> Option<String> {
 
 fn with_spec(
     path: &std::path::Path,
-    max_memory: u64,
+    limits: &LimitArgs,
     allow_read: &[PathBuf],
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
@@ -436,22 +465,36 @@ fn with_spec(
         &InputArgs {
             overrides: Vec::new(),
         },
-        max_memory,
+        limits,
         allow_read,
         color,
         then,
     )
 }
 
+/// Starts the clock of `--timeout` and the Ctrl-C handler, loads the spec and hands it to
+/// `then`. A stop requested while loading is reported here; one during `then` by `then`.
 fn with_inputs(
     path: &std::path::Path,
     inputs: &InputArgs,
-    max_memory: u64,
+    limits: &LimitArgs,
     allow_read: &[PathBuf],
     color: bool,
     then: impl FnOnce(&Loaded) -> i32,
 ) -> i32 {
-    match pipeline::load_with_inputs(path, max_memory, color, &inputs.overrides, allow_read) {
+    crate::limits::start(limits.timeout);
+    let loaded = pipeline::load_with_inputs(
+        path,
+        limits.max_memory,
+        color,
+        &inputs.overrides,
+        allow_read,
+    );
+    if let Some(reason) = crate::cancel::requested() {
+        eprint!("{}", crate::limits::cancelled_message(reason));
+        return 2;
+    }
+    match loaded {
         Ok(loaded) => then(&loaded),
         Err(e) => {
             eprint!("{}", e.message);

@@ -30,6 +30,7 @@ pub mod init;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod limits;
 pub mod overrides;
 pub mod parse;
 pub mod picture;

@@ -2,11 +2,14 @@
 
 use crate::access::ReadAccess;
 use crate::ast::Spec;
+use crate::cancel;
 use crate::check::{self, Options};
 use crate::diagnostic::{render, Code, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
 use crate::jit;
+use crate::limits::cancelled_message;
+use crate::limits::Budget;
 use crate::overrides::{self, InputOverride};
 use crate::parse::{self, Syntax};
 use std::path::{Path, PathBuf};
@@ -19,6 +22,9 @@ pub struct Loaded {
     pub syntax: Syntax,
     pub spec: Spec,
     pub model: Model,
+    /// The memory limit, with the source and everything a run holds already charged; later
+    /// stages (output buffers) charge what they add.
+    pub budget: Budget,
 }
 
 /// Why a spec could not be loaded, already rendered for people.
@@ -45,11 +51,23 @@ impl Default for Backend {
 }
 
 /// How the JIT compiles and runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JitSettings {
     /// Threads a layer may be split over; 0 means one per core.
     pub threads: usize,
     pub fold_weights: jit::FoldWeights,
+    /// The most machine code the model may compile to (`--max-code-size`).
+    pub max_code_size: u64,
+}
+
+impl Default for JitSettings {
+    fn default() -> JitSettings {
+        JitSettings {
+            threads: 0,
+            fold_weights: jit::FoldWeights::default(),
+            max_code_size: crate::limits::DEFAULT_MAX_CODE_SIZE,
+        }
+    }
 }
 
 impl JitSettings {
@@ -110,14 +128,10 @@ pub fn load_with_inputs(
             format!("`{shown}` is a directory; give a .conv or .toml spec file"),
         )));
     }
-    if metadata.len() > max_memory {
-        return Err(fail(Diagnostic::error_unlocated(
-            Code::SpecTooLarge,
-            format!(
-                "`{shown}` is {} bytes, more than the memory limit",
-                metadata.len()
-            ),
-        )));
+    if let Err(refused) =
+        Budget::new(max_memory).charge(Some(metadata.len()), &format!("reading `{shown}`"))
+    {
+        return Err(fail(refused.with_code(Code::SpecTooLarge).diagnostic(None)));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(cannot_read(e)))?;
     let source = String::from_utf8(bytes).map_err(|e| {
@@ -194,19 +208,23 @@ fn load_source_with_inputs(
             trusted: overrides.iter().map(overrides::path_text).collect(),
         },
     };
-    let model = check::check(&spec, &options).map_err(|d| reject(d, &source))?;
+    let (model, mut budget) =
+        check::check_counted(&spec, &options).map_err(|d| reject(d, &source))?;
+    // The source text stays in memory for the whole run (it was read within the limit).
+    let _ = budget.charge(u64::try_from(source.len()).ok(), "the spec's text");
     Ok(Loaded {
         path: path.to_path_buf(),
         source,
         syntax,
         spec,
         model,
+        budget,
     })
 }
 
-/// Computes every value of the model on `backend`, indexed like `model.values`. Fails only
-/// when the JIT cannot compile for this machine or shape (the rendered diagnostic says what to
-/// do).
+/// Computes every value of the model on `backend`, indexed like `model.values`. Fails when
+/// the JIT cannot compile for this machine or shape or within `--max-code-size`, and when a
+/// stop was requested (Ctrl-C, SIGTERM, `--timeout`); the message says what to do.
 pub fn execute(model: &Model, backend: Backend) -> Result<Vec<Tensor>, String> {
     execute_observed(model, backend, &mut |_| {}).map(|e| e.values)
 }
@@ -219,7 +237,7 @@ pub fn execute_observed(
 ) -> Result<Execution, String> {
     match backend {
         Backend::Interp => {
-            let values = interp::run_observed(model, done);
+            let values = interp::run_observed(model, done).map_err(|c| cancelled_message(c.0))?;
             let notes = layer_names(model)
                 .map(|(name, op)| format!("{name} ({op}): interpreted"))
                 .collect();
@@ -228,13 +246,18 @@ pub fn execute_observed(
         Backend::Jit(settings) => {
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
+                max_code_size: settings.max_code_size,
                 ..jit::Options::default()
             };
             let compiled =
-                jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?;
+                jit::compile(model, &options).map_err(|e| match cancel::requested() {
+                    Some(reason) => cancelled_message(reason),
+                    None => e.diagnostic().render_plain(),
+                })?;
             let values = compiled
                 .run(model, settings.thread_count())
                 .map_err(|e| e.diagnostic().render_plain())?;
+            cancel::check().map_err(|c| cancelled_message(c.0))?;
             (0..values.len()).for_each(&mut *done);
             let mut notes: Vec<String> = compiled
                 .reports

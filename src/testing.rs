@@ -129,6 +129,18 @@ pub fn test_spec(
                     accept,
                     ci,
                 } => {
+                    // The snapshot holds a copy of the outputs and their text.
+                    let mut budget = loaded.budget.clone();
+                    let count = loaded
+                        .model
+                        .outputs
+                        .iter()
+                        .try_fold(0u64, |a, &i| a.checked_add(values[i].data.len() as u64));
+                    let bytes =
+                        count.and_then(|n| n.checked_mul(4 + crate::limits::TEXT_BYTES_PER_VALUE));
+                    if let Err(refused) = budget.charge(bytes, "the snapshot of the outputs") {
+                        return Outcome::Invalid(refused.render());
+                    }
                     let outputs = loaded
                         .model
                         .outputs

@@ -248,8 +248,22 @@ pub fn conv(
             let filter_channels = if depthwise { 1 } else { channels_per_group };
             let mut filter_shape = kernel_size.clone();
             filter_shape.push(filter_channels);
+            let Some(len) = super::values::element_count(&kernel_shape) else {
+                diags.push(Diagnostic::error(
+                    Code::TooLarge,
+                    decl.name.span,
+                    format!("the kernel of {layer} has more elements than can be counted"),
+                ));
+                return None;
+            };
+            if let Err(d) =
+                budget.reserve(len, 4, decl.name.span, &format!("the kernel of {layer}"))
+            {
+                diags.push(d);
+                return None;
+            }
             let taps: usize = kernel_size.iter().product();
-            let mut kernel = vec![0.0f32; taps * filter_channels * filters];
+            let mut kernel = vec![0.0f32; len];
             let mut ok = true;
             for (f, decl_filter) in decl.filter_list.iter().enumerate() {
                 let what = match &decl_filter.name {
@@ -309,6 +323,26 @@ pub fn conv(
         (None, true) => Some(vec![0.0; filters]),
         (None, false) => None,
     };
+    // The JIT repacks the weights (a vector) and copies them into its module's data: two
+    // more copies of kernel and bias while it compiles.
+    let weights = kernel.len().checked_add(bias.as_ref().map_or(0, Vec::len));
+    let copies = match weights {
+        Some(n) => budget.reserve(
+            n,
+            8,
+            decl.name.span,
+            &format!("the JIT's copies of the weights of {layer}"),
+        ),
+        None => Err(Diagnostic::error(
+            Code::TooLarge,
+            decl.name.span,
+            format!("the weights of {layer} have more elements than can be counted"),
+        )),
+    };
+    if let Err(d) = copies {
+        diags.push(d);
+        return None;
+    }
     let mut shape = vec![input.shape[0]];
     shape.extend(geometry.iter().map(|g| g.out_len));
     shape.push(filters);

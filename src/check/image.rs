@@ -90,7 +90,7 @@ pub fn input(
         return None;
     }
     let mut limits = Limits::default();
-    limits.max_alloc = Some(budget.limit.saturating_sub(budget.used));
+    limits.max_alloc = Some(budget.remaining());
     let mut data = Vec::with_capacity(len);
     for path in &files.paths {
         let decoded = decode(options, path, &image.path, limits.clone())

@@ -20,8 +20,8 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Expect, Model, Tolerance, Value};
 use std::path::PathBuf;
 
-/// The memory limit when none is given: 4 GiB.
-pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+pub use crate::limits::Budget;
+pub use crate::limits::{human_bytes, DEFAULT_MAX_MEMORY};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -44,18 +44,34 @@ impl Default for Options {
 }
 
 pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
+    check_counted(spec, options).map(|(model, _)| model)
+}
+
+/// [`check`], also returning the memory budget with everything the run will hold charged, so
+/// that later stages charge what they add on top of it.
+pub fn check_counted(spec: &Spec, options: &Options) -> Result<(Model, Budget), Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let mut budget = Budget {
-        limit: options.max_memory,
-        used: 0,
-    };
+    let mut budget = Budget::new(options.max_memory);
     let order = graph::order(spec, &mut diags);
     let mut values: Vec<Option<Value>> = Vec::new();
     let mut index_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for node in &order {
+        // Ctrl-C, SIGTERM or `--timeout` while reading big tensors: the caller reports it.
+        if crate::cancel::requested().is_some() {
+            return Err(vec![Diagnostic::error_unlocated(Code::Interrupted, "stopped on request")]);
+        }
         let value = match *node {
             graph::Node::Input(i) => {
-                values::input(&spec.inputs[i], options, &mut budget, &mut diags)
+                let decl = &spec.inputs[i];
+                values::input(decl, options, &mut budget, &mut diags).filter(|value| {
+                    // A run starts from a copy of each input (the model keeps its own).
+                    let what = format!("the run's copy of input `{}`", value.name);
+                    let len = values::element_count(&value.shape).unwrap_or(usize::MAX);
+                    budget
+                        .reserve(len, 4, decl.name.span, &what)
+                        .map_err(|d| diags.push(d))
+                        .is_ok()
+                })
             }
             graph::Node::Layer(i, ref inputs) => {
                 let decl = &spec.layers[i];
@@ -89,62 +105,12 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
         return Err(diags);
     }
     let values: Vec<Value> = values.into_iter().flatten().collect();
-    Ok(Model {
+    let model = Model {
         values,
         outputs,
         expects,
-    })
-}
-
-/// Counts the bytes a run will need and refuses to go over the limit.
-pub(crate) struct Budget {
-    limit: u64,
-    used: u64,
-}
-
-impl Budget {
-    /// Reserves `elements` values of `bytes_each` for `what`, before they are allocated.
-    pub(crate) fn reserve(
-        &mut self,
-        elements: usize,
-        bytes_each: u64,
-        span: Span,
-        what: &str,
-    ) -> Result<(), Diagnostic> {
-        let bytes = (elements as u64).checked_mul(bytes_each);
-        match bytes.and_then(|b| self.used.checked_add(b)) {
-            Some(total) if total <= self.limit => {
-                self.used = total;
-                Ok(())
-            }
-            _ => Err(Diagnostic::error(
-                Code::MemoryLimit,
-                span,
-                format!(
-                    "{what} needs {} more, which would exceed the memory limit of {} (already {} in use)",
-                    bytes.map_or("more than 16 EiB".to_string(), human_bytes),
-                    human_bytes(self.limit),
-                    human_bytes(self.used)
-                ),
-            )
-            .with_hint("make the tensors smaller, or raise the limit with `--max-memory` (e.g. `--max-memory 16GiB`)")),
-        }
-    }
-}
-
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    };
+    Ok((model, budget))
 }
 
 fn outputs(

@@ -68,12 +68,19 @@ pub fn load(
     let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
     let shape = shape_of(npy.shape()).ok_or_else(|| bad(path, &full, "its shape is too large"))?;
     let len = shape.iter().product::<usize>();
-    if (len as u64).saturating_mul(8) > max_bytes {
-        return Err(bad(
-            path,
-            &full,
-            format!("{len} values exceed the memory limit"),
-        ));
+    // While reading, the file's values (up to 8 bytes each) and their f64 copy coexist.
+    let needed = (len as u64).checked_mul(16);
+    if needed.is_none_or(|n| n > max_bytes) {
+        let refused = crate::limits::LimitExceeded {
+            what: format!("reading its {len} values"),
+            needed,
+            used: 0,
+            limit: max_bytes,
+            flag: "--max-memory",
+            name: "memory left under the limit",
+            code: Code::MemoryLimit,
+        };
+        return Err(bad(path, &full, refused.message()).with_hint(refused.hint()));
     }
     let DType::Plain(type_str) = npy.dtype() else {
         return Err(

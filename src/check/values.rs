@@ -194,7 +194,7 @@ pub fn tensor(
                 );
                 return None;
             };
-            let (file_shape, data) = npy::load(options, path, budget.limit)
+            let (file_shape, data) = npy::load(options, path, budget.remaining())
                 .map_err(|d| diags.push(d))
                 .ok()?;
             if file_shape != shape {

@@ -60,6 +60,17 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
     } = *options;
 
     let model = &loaded.model;
+    let shown: Vec<usize> = if all {
+        (0..model.values.len())
+            .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
+            .collect()
+    } else {
+        model.outputs.clone()
+    };
+    if let Err(refused) = charge_output(loaded, &shown, format, full) {
+        eprint!("{}", refused.render());
+        return 2;
+    }
     if let Some(dir) = png {
         if let Err(code) = pictures::prepare_folder(dir) {
             return code;
@@ -68,13 +79,6 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
     let values = match pictures::compute(model, backend, quiet, options.verbose) {
         Ok(values) => values,
         Err(code) => return code,
-    };
-    let shown: Vec<usize> = if all {
-        (0..model.values.len())
-            .filter(|&i| matches!(model.values[i].kind, crate::ir::ValueKind::Layer(_)))
-            .collect()
-    } else {
-        model.outputs.clone()
     };
     match format {
         Format::Npy => {
@@ -89,7 +93,9 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
                 .iter()
                 .map(|&i| (model.values[i].name.as_str(), &values[i]))
                 .collect();
-            print(&format!("{}\n", json::outputs(&named)));
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed pipe (`convc run x --format json | head`) is not an error.
+            let _ = json::write(&named, &mut stdout).and_then(|()| stdout.flush());
         }
         Format::Text => {
             let limits = if full {
@@ -122,6 +128,41 @@ pub(super) fn run(loaded: &Loaded, options: &RunOptions) -> i32 {
     match png {
         Some(dir) => pictures::write_pngs(model, &values, &shown, dir, quiet),
         None => 0,
+    }
+}
+
+/// Charges, before anything is computed, the memory the output will take on top of the
+/// values: one encoded `.npy` file at a time, or the whole text with `--full` (JSON and
+/// abbreviated text are streamed or bounded).
+fn charge_output(
+    loaded: &Loaded,
+    shown: &[usize],
+    format: Format,
+    full: bool,
+) -> Result<(), crate::limits::LimitExceeded> {
+    let mut budget = loaded.budget.clone();
+    let len = |i: usize| {
+        let shape = &loaded.model.values[i].shape;
+        shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .unwrap_or(usize::MAX)
+    };
+    match format {
+        Format::Npy => {
+            let largest = shown.iter().map(|&i| len(i)).max().unwrap_or(0);
+            let bytes = (largest as u64)
+                .checked_mul(4)
+                .and_then(|b| b.checked_add(4096));
+            budget.charge(bytes, "the largest `.npy` file, encoded")
+        }
+        Format::Text if full => {
+            let values = shown.iter().try_fold(0usize, |a, &i| a.checked_add(len(i)));
+            let bytes =
+                values.and_then(|n| (n as u64).checked_mul(crate::limits::TEXT_BYTES_PER_VALUE));
+            budget.charge(bytes, "the text of every value (`--full`)")
+        }
+        Format::Text | Format::Json => Ok(()),
     }
 }
 
@@ -209,7 +250,13 @@ pub(super) fn test(
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for path in &specs {
         let shown = path.display();
-        match testing::test_spec(path, backend, max_memory, allow_read, snapshots) {
+        let outcome = testing::test_spec(path, backend, max_memory, allow_read, snapshots);
+        // A stopped spec wrote no snapshot; the specs after it are not started.
+        if let Some(reason) = crate::cancel::requested() {
+            eprint!("{}", crate::limits::cancelled_message(reason));
+            return 2;
+        }
+        match outcome {
             Outcome::Pass { expects, snapshot } => {
                 passed += 1;
                 let snapshot = snapshot.map_or(String::new(), |note| format!(", {note}"));

@@ -66,26 +66,20 @@ pub(super) fn emit(args: EmitArgs, allow_read: &[PathBuf], color: bool) -> i32 {
     } else {
         What::Loops
     };
-    with_spec(
-        &args.spec,
-        args.limits.max_memory,
-        allow_read,
-        color,
-        |loaded| {
-            let result = emit::select(&loaded.model, args.layer.as_deref())
-                .and_then(|ids| emit::emit(&loaded.model, &ids, what));
-            match result {
-                Ok(text) => {
-                    print(&text);
-                    0
-                }
-                Err(diagnostic) => {
-                    eprint!("{}", diagnostic.render_plain());
-                    2
-                }
+    with_spec(&args.spec, &args.limits, allow_read, color, |loaded| {
+        let result = emit::select(&loaded.model, args.layer.as_deref())
+            .and_then(|ids| emit::emit(&loaded.model, &ids, what, args.limits.max_code_size));
+        match result {
+            Ok(text) => {
+                print(&text);
+                0
             }
-        },
-    )
+            Err(diagnostic) => {
+                eprint!("{}", diagnostic.render_plain());
+                2
+            }
+        }
+    })
 }
 
 pub(super) fn bench(args: BenchArgs, allow_read: &[PathBuf], color: bool) -> i32 {
@@ -98,10 +92,13 @@ pub(super) fn bench(args: BenchArgs, allow_read: &[PathBuf], color: bool) -> i32
         return 2;
     }
     let backend = match args.backend {
-        BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
-            threads: args.threads,
-            fold_weights: args.fold_weights.into(),
-        }),
+        BackendArg::Jit => args
+            .limits
+            .apply(Backend::Jit(crate::pipeline::JitSettings {
+                threads: args.threads,
+                fold_weights: args.fold_weights.into(),
+                ..crate::pipeline::JitSettings::default()
+            })),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {
             let message = "the interpreter runs each layer on one thread; use --threads 1 with --backend interp";
@@ -113,36 +110,30 @@ pub(super) fn bench(args: BenchArgs, allow_read: &[PathBuf], color: bool) -> i32
         }
         BackendArg::Interp => Backend::Interp,
     };
-    with_spec(
-        &args.spec,
-        args.limits.max_memory,
-        allow_read,
-        color,
-        |loaded| {
-            let layers = loaded
-                .model
-                .values
-                .iter()
-                .filter(|v| matches!(v.kind, crate::ir::ValueKind::Layer(_)))
-                .count();
-            let progress = Progress::new(layers, "bench", args.quiet);
-            let result = bench::bench(&loaded.model, backend, args.threads, &mut || {
-                progress.step()
-            });
-            progress.finish();
-            match result {
-                Ok(result) => {
-                    match args.format {
-                        BenchFormat::Json => print(&format!("{}\n", bench::to_json(&result))),
-                        BenchFormat::Text => print(&bench::to_text(&result)),
-                    }
-                    0
+    with_spec(&args.spec, &args.limits, allow_read, color, |loaded| {
+        let layers = loaded
+            .model
+            .values
+            .iter()
+            .filter(|v| matches!(v.kind, crate::ir::ValueKind::Layer(_)))
+            .count();
+        let progress = Progress::new(layers, "bench", args.quiet);
+        let result = bench::bench(&loaded.model, backend, args.threads, &mut || {
+            progress.step()
+        });
+        progress.finish();
+        match result {
+            Ok(result) => {
+                match args.format {
+                    BenchFormat::Json => print(&format!("{}\n", bench::to_json(&result))),
+                    BenchFormat::Text => print(&bench::to_text(&result)),
                 }
-                Err(message) => {
-                    eprint!("{message}");
-                    2
-                }
+                0
             }
-        },
-    )
+            Err(message) => {
+                eprint!("{message}");
+                2
+            }
+        }
+    })
 }

@@ -134,6 +134,7 @@ codes! {
     SpecTooLarge = "E0402", "the spec file is larger than the memory limit";
     Interrupted = "E0403", "the run was interrupted";
     TimedOut = "E0404", "the run took longer than `--timeout`";
+    CodeTooLarge = "E0405", "the generated code would exceed `--max-code-size`";
     // E05xx: the command line and its files.
     CannotReadSpec = "E0500", "the spec file cannot be read";
     SpecIsDirectory = "E0501", "the spec path is a directory";
@@ -153,6 +154,7 @@ codes! {
     NotNameFile = "E0516", "`--input` is not NAME=FILE";
     BadAllowRead = "E0517", "`--allow-read` names no path convc can resolve";
     StdoutFailed = "E0518", "standard output cannot be written";
+    NotADuration = "E0519", "`--timeout` is not a duration";
     // E06xx: the JIT and the host.
     HostUnsupported = "E0600", "the JIT cannot generate code for this machine";
     JitUnsupported = "E0601", "the JIT cannot compile this layer";

@@ -46,7 +46,12 @@ pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, Diagnos
 }
 
 /// The text of `what` for the layers `ids` (from [`select`]).
-pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, Diagnostic> {
+pub fn emit(
+    model: &Model,
+    ids: &[ValueId],
+    what: What,
+    max_code_size: u64,
+) -> Result<String, Diagnostic> {
     let mut out = String::new();
     if what == What::Loops {
         for &id in ids {
@@ -60,6 +65,7 @@ pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, Diagno
         clif: what == What::Clif,
         machine_code: what == What::Asm && asm::NEEDS_BYTES,
         disassemble: what == What::Asm && !asm::NEEDS_BYTES,
+        max_code_size,
         ..jit::Options::default()
     };
     let compiled = jit::compile(model, &options).map_err(|e| e.diagnostic())?;

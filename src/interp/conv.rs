@@ -2,6 +2,8 @@
 
 use super::activation::activate_f64;
 use super::window::{row_major, source_cell, Counter};
+use super::Poll;
+use crate::cancel::Cancelled;
 use crate::ir::{Conv, Tensor};
 
 /// `output[b, o..., f] = act(bias[f] + sum over taps t... and ci of
@@ -11,7 +13,13 @@ use crate::ir::{Conv, Tensor};
 ///
 /// The sum of products and the bias are accumulated in f64, the activation is applied in f64,
 /// and the result is rounded to f32 once (see the module documentation of [`super`]).
-pub(super) fn conv(conv: &Conv, input: &Tensor, out_shape: &[usize]) -> Tensor {
+/// `poll` is asked before every output position whether to stop.
+pub(super) fn conv(
+    conv: &Conv,
+    input: &Tensor,
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     let batch = input.shape[0];
     let in_spatial: Vec<usize> = conv.axes.iter().map(|a| a.in_len).collect();
     let out_spatial: Vec<usize> = conv.axes.iter().map(|a| a.out_len).collect();
@@ -28,6 +36,7 @@ pub(super) fn conv(conv: &Conv, input: &Tensor, out_shape: &[usize]) -> Tensor {
     for b in 0..batch {
         let mut positions = Counter::new(&out_spatial);
         while let Some(out_pos) = positions.advance() {
+            poll()?;
             for (filter, sum) in sums.iter_mut().enumerate() {
                 let group = filter / filters_per_group;
                 let first_channel = group * channels_per_group;
@@ -66,7 +75,7 @@ pub(super) fn conv(conv: &Conv, input: &Tensor, out_shape: &[usize]) -> Tensor {
             }
         }
     }
-    output
+    Ok(output)
 }
 
 #[cfg(test)]
@@ -80,7 +89,7 @@ mod tests {
     /// geometry).
     fn run(op: &Conv, input: &Tensor) -> Vec<f32> {
         let shape = out_shape(input.shape[0], &op.axes, op.filters);
-        let output = conv(op, input, &shape);
+        let output = conv(op, input, &shape, &|| Ok(())).unwrap();
         assert_eq!(output.shape, shape);
         output.data
     }

@@ -1,14 +1,25 @@
 //! Merges: elementwise over inputs of one shape, and concatenation on the channel axis.
 
+use super::{Poll, POLL_EVERY};
+use crate::cancel::Cancelled;
 use crate::ir::{MergeKind, Tensor};
 
 /// Combines the inputs element by element (the checker guarantees equal shapes, at least one
 /// input, and exactly two for `subtract`). Sums and products are formed in f64 and rounded once,
 /// so that `add` of many inputs does not depend on their order; `maximum` and `minimum` are
 /// exact in f32 and propagate NaN.
-pub(super) fn merge(kind: MergeKind, inputs: &[&Tensor], out_shape: &[usize]) -> Tensor {
+/// `poll` is asked every [`POLL_EVERY`] values whether to stop.
+pub(super) fn merge(
+    kind: MergeKind,
+    inputs: &[&Tensor],
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     let mut output = Tensor::zeros(out_shape.to_vec());
     for (i, out) in output.data.iter_mut().enumerate() {
+        if i % POLL_EVERY == 0 {
+            poll()?;
+        }
         let mut values = inputs.iter().map(|t| t.data[i]);
         let wide = inputs.iter().map(|t| f64::from(t.data[i]));
         *out = match kind {
@@ -26,20 +37,28 @@ pub(super) fn merge(kind: MergeKind, inputs: &[&Tensor], out_shape: &[usize]) ->
             MergeKind::Average => (wide.sum::<f64>() / inputs.len() as f64) as f32,
         };
     }
-    output
+    Ok(output)
 }
 
 /// Joins the inputs along the last (channel) axis, in order: at every position, the channels of
 /// the first input, then those of the second, and so on.
-pub(super) fn concatenate(inputs: &[&Tensor], out_shape: &[usize]) -> Tensor {
+/// `poll` is asked every [`POLL_EVERY`] positions whether to stop.
+pub(super) fn concatenate(
+    inputs: &[&Tensor],
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     let mut output = Tensor::zeros(out_shape.to_vec());
     let out_channels = out_shape.last().copied().unwrap_or(1);
     if out_channels == 0 {
-        return output;
+        return Ok(output);
     }
     let positions = output.data.len() / out_channels;
     let mut out_index = 0;
     for position in 0..positions {
+        if position % POLL_EVERY == 0 {
+            poll()?;
+        }
         for input in inputs {
             let channels = input.shape.last().copied().unwrap_or(1);
             let start = position * channels;
@@ -49,7 +68,7 @@ pub(super) fn concatenate(inputs: &[&Tensor], out_shape: &[usize]) -> Tensor {
             }
         }
     }
-    output
+    Ok(output)
 }
 
 /// `max(a, b)`, NaN if either is NaN (XLA's and `jnp.maximum`'s rule; Rust's `f32::max`
@@ -76,8 +95,14 @@ mod tests {
     use super::*;
     use crate::interp::testing::tensor;
 
+    fn concat(inputs: &[&Tensor], out_shape: &[usize]) -> Tensor {
+        concatenate(inputs, out_shape, &|| Ok(())).unwrap()
+    }
+
     fn combine(kind: MergeKind, inputs: &[&Tensor]) -> Vec<f32> {
-        merge(kind, inputs, &inputs[0].shape).data
+        merge(kind, inputs, &inputs[0].shape, &|| Ok(()))
+            .unwrap()
+            .data
     }
 
     #[test]
@@ -147,10 +172,10 @@ mod tests {
         // Two positions; a has 1 channel, b has 2: (a0 b0 b0') (a1 b1 b1').
         let a = tensor(&[1, 2, 1], &[1., 2.]);
         let b = tensor(&[1, 2, 2], &[10., 11., 20., 21.]);
-        let out = concatenate(&[&a, &b], &[1, 2, 3]);
+        let out = concat(&[&a, &b], &[1, 2, 3]);
         assert_eq!(out, tensor(&[1, 2, 3], &[1., 10., 11., 2., 20., 21.]));
         // The other order puts b's channels first.
-        let out = concatenate(&[&b, &a], &[1, 2, 3]);
+        let out = concat(&[&b, &a], &[1, 2, 3]);
         assert_eq!(out.data, [10., 11., 1., 20., 21., 2.]);
     }
 
@@ -159,6 +184,6 @@ mod tests {
         // (batch, channels) tensors: rows are batch items.
         let a = tensor(&[2, 1], &[1., 2.]);
         let b = tensor(&[2, 1], &[3., 4.]);
-        assert_eq!(concatenate(&[&a, &b], &[2, 2]).data, [1., 3., 2., 4.]);
+        assert_eq!(concat(&[&a, &b], &[2, 2]).data, [1., 3., 2., 4.]);
     }
 }

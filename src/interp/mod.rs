@@ -31,51 +31,95 @@ pub use activation::{activate, activate_f64};
 // `explain` shows which cell a padded tap reads; it must be the interpreter's own mapping.
 pub use crate::geometry::border_index;
 
+use crate::cancel::{self, Cancelled};
 use crate::ir::{Layer, Model, Op, Tensor, ValueId, ValueKind};
 
-/// Computes every value of the model (inputs included), indexed like `model.values`.
+/// Asked, in long loops, whether to stop: `Err` ends the computation.
+pub(crate) type Poll<'a> = &'a dyn Fn() -> Result<(), Cancelled>;
+
+/// Elementwise loops poll once per this many values (a few microseconds of work).
+pub(crate) const POLL_EVERY: usize = 1 << 14;
+
+/// Computes every value of the model (inputs included), indexed like `model.values`, without
+/// ever stopping early (for tests and for tools that never request a stop; a run on behalf of
+/// a person goes through [`run_observed`]).
 ///
 /// Relies on the [`crate::ir`] invariant: values are in topological order and every shape is
 /// consistent, so each layer's inputs have already been computed.
 pub fn run(model: &Model) -> Vec<Tensor> {
-    run_observed(model, &mut |_| {})
+    match run_polled(model, &mut |_| {}, &|| Ok(())) {
+        Ok(values) => values,
+        Err(Cancelled(_)) => unreachable!("a poll that never stops was asked to stop"),
+    }
 }
 
-/// [`run`], calling `done` after each value is computed (for a progress bar).
-pub fn run_observed(model: &Model, done: &mut dyn FnMut(ValueId)) -> Vec<Tensor> {
+/// [`run`], calling `done` after each value is computed (for a progress bar) and stopping with
+/// `Err` soon after a stop is requested ([`crate::cancel`]): between layers, before each
+/// output position of a convolution or pooling, every [`POLL_EVERY`] values elsewhere.
+pub fn run_observed(
+    model: &Model,
+    done: &mut dyn FnMut(ValueId),
+) -> Result<Vec<Tensor>, Cancelled> {
+    run_polled(model, done, &cancel::check)
+}
+
+fn run_polled(
+    model: &Model,
+    done: &mut dyn FnMut(ValueId),
+    poll: Poll,
+) -> Result<Vec<Tensor>, Cancelled> {
     let mut results: Vec<Tensor> = Vec::with_capacity(model.values.len());
     for value in &model.values {
+        poll()?;
         let tensor = match &value.kind {
             ValueKind::Input(tensor) => tensor.clone(),
             ValueKind::Layer(layer) => {
                 let inputs: Vec<&Tensor> = layer.inputs.iter().map(|&id| &results[id]).collect();
-                run_layer(layer, &inputs, &value.shape)
+                layer_polled(layer, &inputs, &value.shape, poll)?
             }
         };
         results.push(tensor);
         done(results.len() - 1);
     }
-    results
+    Ok(results)
 }
 
 /// Computes one layer from its input tensors (in the order of `layer.inputs`); `out_shape` is
-/// the layer's checked output shape.
-pub fn run_layer(layer: &Layer, inputs: &[&Tensor], out_shape: &[usize]) -> Tensor {
+/// the layer's checked output shape. Stops with `Err` soon after a stop is requested.
+pub fn run_layer(
+    layer: &Layer,
+    inputs: &[&Tensor],
+    out_shape: &[usize],
+) -> Result<Tensor, Cancelled> {
+    layer_polled(layer, inputs, out_shape, &cancel::check)
+}
+
+fn layer_polled(
+    layer: &Layer,
+    inputs: &[&Tensor],
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     match &layer.op {
-        Op::Conv(op) => conv::conv(op, inputs[0], out_shape),
-        Op::Pool(op) => pool::pool(op, inputs[0], out_shape),
-        Op::GlobalPool(op) => pool::global_pool(op, inputs[0], out_shape),
+        Op::Conv(op) => conv::conv(op, inputs[0], out_shape, poll),
+        Op::Pool(op) => pool::pool(op, inputs[0], out_shape, poll),
+        Op::GlobalPool(op) => pool::global_pool(op, inputs[0], out_shape, poll),
         Op::Activation(act) => {
             let mut output = Tensor {
                 shape: out_shape.to_vec(),
                 data: inputs[0].data.clone(),
             };
-            let channels = out_shape.last().copied().unwrap_or(1);
-            activate(*act, &mut output.data, channels);
-            output
+            let channels = out_shape.last().copied().unwrap_or(1).max(1);
+            // Whole positions at a time (softmax reads all channels of one).
+            let chunk = channels.saturating_mul(POLL_EVERY);
+            for part in output.data.chunks_mut(chunk) {
+                poll()?;
+                activate(*act, part, channels);
+            }
+            Ok(output)
         }
-        Op::Merge(kind) => merge::merge(*kind, inputs, out_shape),
-        Op::Concatenate => merge::concatenate(inputs, out_shape),
+        Op::Merge(kind) => merge::merge(*kind, inputs, out_shape, poll),
+        Op::Concatenate => merge::concatenate(inputs, out_shape, poll),
     }
 }
 
@@ -169,6 +213,6 @@ mod tests {
             op: Op::Activation(Activation::Softmax),
         };
         let x = tensor(&[1, 2, 2], &[0., 0., 3., 3.]);
-        assert_eq!(run_layer(&act, &[&x], &[1, 2, 2]).data, [0.5; 4]);
+        assert_eq!(run_layer(&act, &[&x], &[1, 2, 2]).unwrap().data, [0.5; 4]);
     }
 }

@@ -2,6 +2,8 @@
 
 use super::merge::nan_max;
 use super::window::{row_major, source_cell, Counter};
+use super::Poll;
+use crate::cancel::Cancelled;
 use crate::ir::{GlobalPool, PaddingMode, Pool, PoolKind, Tensor};
 
 /// `output[b, o..., c]` = the max or the mean of `input[b, o*stride + t*dilation - pad_before
@@ -15,7 +17,13 @@ use crate::ir::{GlobalPool, PaddingMode, Pool, PoolKind, Tensor};
 /// spread through every later layer (`-inf * 0` is NaN in the next convolution). Keras cannot
 /// express such a window and PyTorch rejects padding over half the window, so the checker may
 /// reject it too; this is only what the interpreter does if it does not.
-pub(super) fn pool(pool: &Pool, input: &Tensor, out_shape: &[usize]) -> Tensor {
+/// `poll` is asked before every output position whether to stop.
+pub(super) fn pool(
+    pool: &Pool,
+    input: &Tensor,
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     let batch = input.shape[0];
     let channels = input.shape[input.shape.len() - 1];
     let in_cells: usize = pool.axes.iter().map(|a| a.in_len).product();
@@ -27,6 +35,7 @@ pub(super) fn pool(pool: &Pool, input: &Tensor, out_shape: &[usize]) -> Tensor {
     for b in 0..batch {
         let mut positions = Counter::new(&out_spatial);
         while let Some(out_pos) = positions.advance() {
+            poll()?;
             let out_start = (b * out_cells + row_major(&out_spatial, out_pos)) * channels;
             for c in 0..channels {
                 let mut reduction = Reduction::new(pool.kind);
@@ -41,12 +50,18 @@ pub(super) fn pool(pool: &Pool, input: &Tensor, out_shape: &[usize]) -> Tensor {
             }
         }
     }
-    output
+    Ok(output)
 }
 
 /// Reduces all spatial axes: `output[b, c]` is the max or the mean of `input[b, ..., c]`. With
 /// `keepdims` the output has the same data under the shape `(batch, 1..., channels)`.
-pub(super) fn global_pool(pool: &GlobalPool, input: &Tensor, out_shape: &[usize]) -> Tensor {
+/// `poll` is asked before every channel of every item whether to stop.
+pub(super) fn global_pool(
+    pool: &GlobalPool,
+    input: &Tensor,
+    out_shape: &[usize],
+    poll: Poll,
+) -> Result<Tensor, Cancelled> {
     let batch = input.shape[0];
     let channels = input.shape[input.shape.len() - 1];
     let cells: usize = input.shape[1..input.shape.len() - 1].iter().product();
@@ -54,6 +69,7 @@ pub(super) fn global_pool(pool: &GlobalPool, input: &Tensor, out_shape: &[usize]
     let mut output = Tensor::zeros(out_shape.to_vec());
     for b in 0..batch {
         for c in 0..channels {
+            poll()?;
             let mut reduction = Reduction::new(pool.kind);
             for cell in 0..cells {
                 reduction.add(input.data[(b * cells + cell) * channels + c]);
@@ -61,7 +77,7 @@ pub(super) fn global_pool(pool: &GlobalPool, input: &Tensor, out_shape: &[usize]
             output.data[b * channels + c] = reduction.result();
         }
     }
-    output
+    Ok(output)
 }
 
 /// A running max or mean over the real cells of one window. The max propagates NaN (like XLA's
@@ -110,7 +126,7 @@ mod tests {
     fn run(kind: PoolKind, axes: Vec<AxisGeometry>, input: &Tensor) -> Vec<f32> {
         let channels = input.shape[input.shape.len() - 1];
         let shape = out_shape(input.shape[0], &axes, channels);
-        let output = pool(&Pool { kind, axes }, input, &shape);
+        let output = pool(&Pool { kind, axes }, input, &shape, &|| Ok(())).unwrap();
         assert_eq!(output.shape, shape);
         output.data
     }
@@ -209,7 +225,7 @@ mod tests {
     }
 
     fn global(kind: PoolKind, keepdims: bool, input: &Tensor, out_shape: &[usize]) -> Tensor {
-        global_pool(&GlobalPool { kind, keepdims }, input, out_shape)
+        global_pool(&GlobalPool { kind, keepdims }, input, out_shape, &|| Ok(())).unwrap()
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Options {
     pub machine_code: bool,
     /// Whether small filters are compiled in as constants (see [`FoldWeights`]).
     pub fold_weights: FoldWeights,
+    /// The most machine code, in bytes, the whole model may compile to (`--max-code-size`).
+    pub max_code_size: u64,
 }
 
 /// Compiling a filter's weights into the code: zero taps vanish, taps of 1 and -1 become
@@ -71,6 +73,7 @@ impl Default for Options {
             clif: false,
             machine_code: false,
             fold_weights: FoldWeights::Auto,
+            max_code_size: crate::limits::DEFAULT_MAX_CODE_SIZE,
         }
     }
 }
@@ -84,6 +87,10 @@ pub enum JitError {
     Unsupported(String),
     /// Cranelift rejected the generated code: a bug in convc.
     Cranelift(String),
+    /// The code would exceed `--max-code-size`.
+    CodeTooLarge(crate::limits::LimitExceeded),
+    /// A stop was requested ([`crate::cancel`]) while compiling.
+    Cancelled,
 }
 
 impl fmt::Display for JitError {
@@ -103,6 +110,10 @@ impl fmt::Display for JitError {
                 "internal error: Cranelift rejected the generated code ({what}); \
                  please report it, and run with `--backend interp` meanwhile"
             ),
+            JitError::CodeTooLarge(refused) => {
+                write!(f, "{}\n  = help: {}", refused.message(), refused.hint())
+            }
+            JitError::Cancelled => write!(f, "compiling was stopped on request"),
         }
     }
 }
@@ -117,11 +128,16 @@ impl JitError {
             JitError::HostUnsupported(_) => Code::HostUnsupported,
             JitError::Unsupported(_) => Code::JitUnsupported,
             JitError::Cranelift(_) => Code::CraneliftRejected,
+            JitError::CodeTooLarge(refused) => refused.code,
+            JitError::Cancelled => Code::Interrupted,
         }
     }
 
     /// The error as a diagnostic (it is not located in the spec).
     pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        if let JitError::CodeTooLarge(refused) = self {
+            return refused.diagnostic(None);
+        }
         crate::diagnostic::Diagnostic::error_unlocated(self.code(), self.to_string())
     }
 }

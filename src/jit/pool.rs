@@ -56,8 +56,7 @@ impl RunError {
     pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
         use crate::diagnostic::{Code, Diagnostic};
         let code = match self {
-            RunError::Cancelled(Cancelled(Reason::Interrupted)) => Code::Interrupted,
-            RunError::Cancelled(Cancelled(Reason::Timeout)) => Code::TimedOut,
+            RunError::Cancelled(Cancelled(reason)) => return crate::limits::cancelled(*reason),
             RunError::Threads(_) => Code::NoThreads,
         };
         Diagnostic::error_unlocated(code, self.to_string())

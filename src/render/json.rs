@@ -39,7 +39,18 @@ struct Outputs<'a> {
 
 /// One JSON object with every named tensor, in order.
 pub fn outputs(named: &[(&str, &Tensor)]) -> String {
-    let outputs = Outputs {
+    // Serialising plain strings, integers and floats cannot fail.
+    serde_json::to_string(&document(named)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// [`outputs`], streamed into `out` (no copy of the whole text in memory), then a newline.
+pub fn write(named: &[(&str, &Tensor)], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &document(named))?;
+    out.write_all(b"\n")
+}
+
+fn document<'a>(named: &[(&'a str, &'a Tensor)]) -> Outputs<'a> {
+    Outputs {
         outputs: named
             .iter()
             .map(|(name, t)| Output {
@@ -48,9 +59,7 @@ pub fn outputs(named: &[(&str, &Tensor)]) -> String {
                 data: Data(&t.data),
             })
             .collect(),
-    };
-    // Serialising plain strings, integers and floats cannot fail.
-    serde_json::to_string(&outputs).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
 }
 
 #[cfg(test)]

@@ -182,7 +182,10 @@ fn define_floats(
         .declare_anonymous_data(false, false)
         .map_err(cranelift_error)?;
     let mut data = DataDescription::new();
-    let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let mut bytes = Vec::with_capacity(values.len() * 4);
+    for x in values {
+        bytes.extend_from_slice(&x.to_ne_bytes());
+    }
     // An empty object would still need an address; one zero float keeps it valid.
     data.define(if bytes.is_empty() { vec![0; 4] } else { bytes }.into_boxed_slice());
     data.set_align(16);

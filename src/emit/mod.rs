@@ -138,7 +138,7 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
                      padded cells left out"
                 )
             };
-            loops::axes(&mut out, &segments, POOL_PIXELS, 1, &block);
+            loops::axes(&mut out, &segments, POOL_PIXELS, false, 1, &block);
         }
         Op::GlobalPool(g) => {
             let cells: usize = in_shape[1..in_shape.len().saturating_sub(1)]

@@ -139,7 +139,15 @@ impl ConvKernel<'_> {
                     let w = e.b.use_var(wr);
                     let o = e.b.use_var(or);
                     let bias = br.map(|v| e.b.use_var(v));
-                    walk.emit(e, x, o, &mut |e, i, o, pixels| {
+                    walk.emit_merged(e, x, o, &mut |e, i, o, pixels, shift| {
+                        // Merged border pieces read the weights of taps `shift` further on.
+                        let w = match shift {
+                            Some(s) => {
+                                let bytes = e.b.ins().imul_imm_s(s, (cpg * run.width() * 4) as i64);
+                                e.b.ins().iadd(w, bytes)
+                            }
+                            None => w,
+                        };
                         self.broadcast_block(e, run, i, w, o, bias, pixels, cpg)
                     });
                 });

@@ -153,7 +153,10 @@ mod tests {
         // Unequal steps: cells 0, 1, 3.
         let taps = vec![tap(0, &[0]), tap(1, &[1]), tap(2, &[3])];
         assert_eq!(
-            runs(&taps, 1, 3).iter().map(|r| r.count).collect::<Vec<_>>(),
+            runs(&taps, 1, 3)
+                .iter()
+                .map(|r| r.count)
+                .collect::<Vec<_>>(),
             [2, 1]
         );
     }

@@ -76,7 +76,10 @@ pub struct MergedBorder {
 /// positions whose taps, without leading and trailing padding, read the same cells relative
 /// to the first, with positions, first taps and first cells evenly spaced.
 pub fn merged_borders(segments: &[Segment]) -> Vec<MergedBorder> {
-    let mut keyed: Vec<(Vec<Option<i64>>, Vec<(usize, usize, usize)>)> = Vec::new();
+    // Per pattern (cells relative to the first real one), its positions as
+    // `(position, first real tap, its cell)`.
+    type Members = Vec<(usize, usize, usize)>;
+    let mut keyed: Vec<(Vec<Option<i64>>, Members)> = Vec::new();
     for segment in segments {
         let Segment::Border { pos, sources } = segment else {
             continue;

@@ -76,13 +76,13 @@ pub fn bench(
                 fold_weights: settings.fold_weights,
                 ..jit::Options::default()
             };
-            Some(jit::compile(model, &options).map_err(|e| format!("error: {e}"))?)
+            Some(jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?)
         }
         Backend::Interp => None,
     };
     // Every value once, so each layer is timed on its real inputs.
     let values = match &compiled {
-        Some(c) => c.run(model, threads),
+        Some(c) => c.run(model, threads).map_err(|e| e.diagnostic().render_plain())?,
         None => interp::run(model),
     };
     let mut layers = Vec::new();
@@ -96,8 +96,13 @@ pub fn bench(
             Some(c) => {
                 let slices: Vec<&[f32]> = inputs.iter().map(|t| t.data.as_slice()).collect();
                 let mut output = vec![0.0f32; value.shape.iter().product()];
-                let run =
-                    median_time(&mut || c.call_layer(model, k, &slices, &mut output, threads));
+                let mut failed = Ok(());
+                let run = median_time(&mut || {
+                    if let Err(e) = c.call_layer(model, k, &slices, &mut output, threads) {
+                        failed = Err(e);
+                    }
+                });
+                failed.map_err(|e| e.diagnostic().render_plain())?;
                 (c.reports[k].compile_time, run.0, run.1)
             }
             None => {

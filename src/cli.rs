@@ -1,6 +1,7 @@
 //! The command line. Exit codes (PRODUCT.md): 0 success, 1 an expectation did not hold, 2 the
 //! spec or the command line is wrong.
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::pipeline::{self, Backend, Loaded};
 use crate::render::summary;
 use crate::testing;
@@ -155,7 +156,7 @@ struct JitArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
-enum FoldArg {
+pub(crate) enum FoldArg {
     /// Where it was measured to pay.
     Auto,
     Always,
@@ -168,12 +169,18 @@ fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
         BackendArg::Interp => Backend::Interp,
         BackendArg::Jit => Backend::Jit(pipeline::JitSettings {
             threads: jit.threads.map_or(0, |n| n as usize),
-            fold_weights: match jit.fold_weights {
-                FoldArg::Auto => crate::jit::FoldWeights::Auto,
-                FoldArg::Always => crate::jit::FoldWeights::Always,
-                FoldArg::Never => crate::jit::FoldWeights::Never,
-            },
+            fold_weights: jit.fold_weights.into(),
         }),
+    }
+}
+
+impl From<FoldArg> for crate::jit::FoldWeights {
+    fn from(f: FoldArg) -> Self {
+        match f {
+            FoldArg::Auto => crate::jit::FoldWeights::Auto,
+            FoldArg::Always => crate::jit::FoldWeights::Always,
+            FoldArg::Never => crate::jit::FoldWeights::Never,
+        }
     }
 }
 
@@ -216,25 +223,31 @@ enum SyntaxArg {
     Toml,
 }
 
-fn parse_tolerance(text: &str) -> Result<f64, String> {
+fn parse_tolerance(text: &str) -> Result<f64, Diagnostic> {
     match text.trim().parse::<f64>() {
         Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
-        _ => Err(format!(
-            "`{text}` is not a tolerance; write a non-negative number such as 1e-6 or 0.001"
+        _ => Err(Diagnostic::error_unlocated(
+            Code::NotATolerance,
+            format!(
+                "`{text}` is not a tolerance; write a non-negative number such as 1e-6 or 0.001"
+            ),
         )),
     }
 }
 
 /// `4GiB`, `512MiB`, `100kB`, `1000`.
-fn parse_bytes(text: &str) -> Result<u64, String> {
+fn parse_bytes(text: &str) -> Result<u64, Diagnostic> {
+    let size_error = |message: String| Diagnostic::error_unlocated(Code::NotASize, message);
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size; write e.g. `512MiB` or `8GiB`"))?;
+    let n: u64 = digits.parse().map_err(|_| {
+        size_error(format!(
+            "`{text}` is not a size; write e.g. `512MiB` or `8GiB`"
+        ))
+    })?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1_000,
@@ -246,13 +259,13 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
         "t" | "tb" => 1_000_000_000_000,
         "tib" => 1 << 40,
         other => {
-            return Err(format!(
+            return Err(size_error(format!(
                 "unknown unit `{other}`; use B, KiB, MiB, GiB or TiB"
-            ))
+            )))
         }
     };
     n.checked_mul(scale)
-        .ok_or_else(|| format!("`{text}` is too large"))
+        .ok_or_else(|| size_error(format!("`{text}` is too large")))
 }
 
 /// Runs the command line; returns the exit code.
@@ -260,6 +273,10 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(message) = coded_usage_error(&e) {
+                eprint!("{message}");
+                return 2;
+            }
             let _ = e.print();
             // Help and version are successes; everything else is a usage error.
             return if e.use_stderr() { 2 } else { 0 };
@@ -334,8 +351,8 @@ pub fn main() -> i32 {
                     print(&text);
                     0
                 }
-                Err(message) => {
-                    eprintln!("error: {message}");
+                Err(diagnostic) => {
+                    eprint!("{}", diagnostic.render_plain());
                     2
                 }
             }
@@ -368,6 +385,30 @@ pub fn main() -> i32 {
             )
         }
     }
+}
+
+/// A value that one of convc's own parsers (sizes, tolerances, `--input`) rejected, with its
+/// code: `error[E0514]: invalid value 'lots' for '--max-memory <MAX_MEMORY>': ...`. Other
+/// usage errors are clap's, shown as clap shows them.
+fn coded_usage_error(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    use std::error::Error;
+    let diagnostic = e.source()?.downcast_ref::<Diagnostic>()?;
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let mut coded = diagnostic.clone();
+    if let (Some(arg), Some(value)) = (
+        context(ContextKind::InvalidArg),
+        context(ContextKind::InvalidValue),
+    ) {
+        coded.message = format!(
+            "invalid value '{value}' for '{arg}': {}",
+            diagnostic.message
+        );
+    }
+    Some(coded.render_plain())
 }
 
 fn with_spec(

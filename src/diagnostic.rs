@@ -4,9 +4,12 @@
 //! first. Rendering (with `codespan-reporting`) happens in exactly one place, [`render`].
 
 use crate::ast::Span;
+pub use codes::Code;
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
+
+pub mod codes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -24,6 +27,8 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// Which kind of error (`E0101`); every kind is listed in docs/errors.md.
+    pub code: Code,
     /// What is wrong, in one sentence.
     pub message: String,
     /// Where; `None` for problems that are not located in the spec (a missing file).
@@ -37,9 +42,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code,
             message: message.into(),
             span: Some(span),
             label: String::new(),
@@ -49,9 +55,10 @@ impl Diagnostic {
     }
 
     /// An error that has no location in the spec (for example, an unreadable file).
-    pub fn error_unlocated(message: impl Into<String>) -> Diagnostic {
+    pub fn error_unlocated(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code,
             message: message.into(),
             span: None,
             label: String::new(),
@@ -60,10 +67,18 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
-            ..Diagnostic::error(span, message)
+            ..Diagnostic::error(code, span, message)
+        }
+    }
+
+    /// A warning that has no location in the spec (for example, about an output).
+    pub fn warning_unlocated(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error_unlocated(code, message)
         }
     }
 
@@ -101,7 +116,28 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The text of a diagnostic that is not located in a spec (the command line, a file):
+    /// `error[E0503]: cannot write ...`, then its hints.
+    pub fn render_plain(&self) -> String {
+        let mut text = render("", "", std::slice::from_ref(self), false);
+        // codespan ends each diagnostic with an empty line; a one-line message needs none.
+        while text.ends_with("\n\n") {
+            text.pop();
+        }
+        text
+    }
 }
+
+/// The message alone; [`render`] shows a diagnostic in full.
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// So that clap's value parsers can return a diagnostic, and the command line can show its code.
+impl std::error::Error for Diagnostic {}
 
 /// The candidate closest to `word`, if it is close enough to be a plausible misspelling.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -146,16 +182,16 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic], color: bool)
             match term::emit_to_write_style(&mut buffer, &config, &file, &rendered) {
                 Ok(()) => String::from_utf8_lossy(buffer.as_slice()).into_owned(),
                 Err(e) => format!(
-                    "error: {} (and the diagnostic could not be shown: {e})\n",
-                    diagnostic.message
+                    "error[{}]: {} (and the diagnostic could not be shown: {e})\n",
+                    diagnostic.code, diagnostic.message
                 ),
             }
         } else {
             match term::emit_into_string(&config, &file, &rendered) {
                 Ok(text) => text,
                 Err(e) => format!(
-                    "error: {} (and the diagnostic could not be shown: {e})\n",
-                    diagnostic.message
+                    "error[{}]: {} (and the diagnostic could not be shown: {e})\n",
+                    diagnostic.code, diagnostic.message
                 ),
             }
         };
@@ -173,6 +209,7 @@ fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()>
         Severity::Error => cs::Diagnostic::error(),
         Severity::Warning => cs::Diagnostic::warning(),
     }
+    .with_code(diagnostic.code.as_str())
     .with_message(&diagnostic.message);
     let mut labels = Vec::new();
     if let Some(span) = diagnostic.span {
@@ -207,13 +244,30 @@ mod tests {
     fn renders_file_line_and_column() {
         let source = "input x (1, 8, 1) = [0 1]\n";
         let d = Diagnostic::error(
+            Code::DataLength,
             Span::new(20, 25),
             "data has 2 values, but shape (1, 8, 1) needs 8",
         )
         .with_label("2 values")
         .with_hint("write 8 values, or change the shape");
         let text = render("bump.conv", source, &[d], false);
+        assert!(text.contains("error[E0308]: data has 2 values"), "{text}");
         assert!(text.contains("bump.conv:1:21"), "{text}");
         assert!(text.contains("help: write 8 values"), "{text}");
+    }
+
+    #[test]
+    fn plain_diagnostics_carry_their_code_and_hints() {
+        let d = Diagnostic::error_unlocated(Code::NoSpecs, "no .conv or .toml specs found in x")
+            .with_hint("give spec files");
+        assert_eq!(
+            d.render_plain(),
+            "error[E0508]: no .conv or .toml specs found in x\n = help: give spec files\n"
+        );
+        let w = Diagnostic::warning_unlocated(Code::DeadMap, "`y` channel 1 is all zero");
+        assert_eq!(
+            w.render_plain(),
+            "warning[W0001]: `y` channel 1 is all zero\n"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! model is patched afterwards; every invariant of a checked `Model` still holds).
 
 use crate::ast::{Image, ImageMode, Spanned, Spec, TensorLit, TensorValue};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use std::path::PathBuf;
 
 /// `NAME=FILE` from the command line.
@@ -14,14 +14,17 @@ pub struct InputOverride {
 }
 
 /// Reads `NAME=FILE` (clap's value parser).
-pub fn parse(text: &str) -> Result<InputOverride, String> {
+pub fn parse(text: &str) -> Result<InputOverride, Diagnostic> {
     match text.split_once('=') {
         Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(InputOverride {
             name: name.to_string(),
             path: PathBuf::from(path),
         }),
-        _ => Err(format!(
-            "`{text}` is not NAME=FILE; write e.g. `--input photo=cat.png` or `--input signal=data.npy`"
+        _ => Err(Diagnostic::error_unlocated(
+            Code::NotNameFile,
+            format!(
+                "`{text}` is not NAME=FILE; write e.g. `--input photo=cat.png` or `--input signal=data.npy`"
+            ),
         )),
     }
 }
@@ -37,19 +40,19 @@ pub fn apply(spec: &mut Spec, overrides: &[InputOverride]) -> Result<(), Vec<Dia
     let names: Vec<String> = spec.inputs.iter().map(|i| i.name.value.clone()).collect();
     for (k, o) in overrides.iter().enumerate() {
         if overrides[..k].iter().any(|earlier| earlier.name == o.name) {
-            diags.push(Diagnostic::error_unlocated(format!(
-                "`--input {}=...` is given more than once",
-                o.name
-            )));
+            diags.push(Diagnostic::error_unlocated(
+                Code::OverrideTwice,
+                format!("`--input {}=...` is given more than once", o.name),
+            ));
             continue;
         }
         let Some(decl) = spec.inputs.iter_mut().find(|i| i.name.value == o.name) else {
             let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
             diags.push(
-                Diagnostic::error_unlocated(format!(
-                    "`--input {}=...` names no input of the spec",
-                    o.name
-                ))
+                Diagnostic::error_unlocated(
+                    Code::OverrideUnknown,
+                    format!("`--input {}=...` names no input of the spec", o.name),
+                )
                 .with_suggestion(&o.name, names.iter().map(String::as_str))
                 .with_hint(if listed.is_empty() {
                     "the spec declares no inputs".to_string()

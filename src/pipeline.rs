@@ -2,7 +2,7 @@
 
 use crate::ast::Spec;
 use crate::check::{self, Options};
-use crate::diagnostic::{render, Diagnostic};
+use crate::diagnostic::{render, Code, Diagnostic};
 use crate::interp;
 use crate::ir::{Model, Tensor};
 use crate::jit;
@@ -92,30 +92,41 @@ pub fn load_with_inputs(
     overrides: &[InputOverride],
 ) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
-    let fail = |message: String| LoadError {
-        message,
-        diagnostics: Vec::new(),
+    let fail = |diagnostic: Diagnostic| LoadError {
+        message: diagnostic.render_plain(),
+        diagnostics: vec![diagnostic],
     };
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| fail(format!("error: cannot read `{shown}`: {e}\n")))?;
+    let cannot_read = |e: std::io::Error| {
+        Diagnostic::error_unlocated(Code::CannotReadSpec, format!("cannot read `{shown}`: {e}"))
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| fail(cannot_read(e)))?;
     if metadata.is_dir() {
-        return Err(fail(format!(
-            "error: `{shown}` is a directory; give a .conv or .toml spec file\n"
+        return Err(fail(Diagnostic::error_unlocated(
+            Code::SpecIsDirectory,
+            format!("`{shown}` is a directory; give a .conv or .toml spec file"),
         )));
     }
     if metadata.len() > max_memory {
-        return Err(fail(format!(
-            "error: `{shown}` is {} bytes, more than the memory limit\n",
-            metadata.len()
+        return Err(fail(Diagnostic::error_unlocated(
+            Code::SpecTooLarge,
+            format!(
+                "`{shown}` is {} bytes, more than the memory limit",
+                metadata.len()
+            ),
         )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| fail(format!("error: cannot read `{shown}`: {e}\n")))?;
+    let bytes = std::fs::read(path).map_err(|e| fail(cannot_read(e)))?;
     let source = String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "error: `{shown}` is not a text file: byte {} is not valid UTF-8\n  = help: specs are UTF-8 text (.conv or .toml)\n",
-            e.utf8_error().valid_up_to()
-        ))
+        fail(
+            Diagnostic::error_unlocated(
+                Code::NotUtf8,
+                format!(
+                    "`{shown}` is not a text file: byte {} is not valid UTF-8",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+            .with_hint("specs are UTF-8 text (.conv or .toml)"),
+        )
     })?;
     load_source_with_inputs(path, source, max_memory, color, overrides)
 }
@@ -184,7 +195,8 @@ fn load_source_with_inputs(
 }
 
 /// Computes every value of the model on `backend`, indexed like `model.values`. Fails only
-/// when the JIT cannot compile for this machine or shape (the message says what to do).
+/// when the JIT cannot compile for this machine or shape (the rendered diagnostic says what to
+/// do).
 pub fn execute(model: &Model, backend: Backend) -> Result<Vec<Tensor>, String> {
     execute_observed(model, backend, &mut |_| {}).map(|e| e.values)
 }
@@ -208,8 +220,11 @@ pub fn execute_observed(
                 fold_weights: settings.fold_weights,
                 ..jit::Options::default()
             };
-            let compiled = jit::compile(model, &options).map_err(|e| format!("error: {e}"))?;
-            let values = compiled.run(model, settings.thread_count());
+            let compiled =
+                jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?;
+            let values = compiled
+                .run(model, settings.thread_count())
+                .map_err(|e| e.diagnostic().render_plain())?;
             (0..values.len()).for_each(&mut *done);
             let mut notes: Vec<String> = compiled
                 .reports

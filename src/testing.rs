@@ -9,6 +9,7 @@
 //! CI service does) a missing snapshot is a failure, not recorded: a snapshot that was never
 //! committed would otherwise be re-recorded on every CI run and check nothing.
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Expect, Model, Tensor};
 use crate::pipeline::{self, Backend};
 use crate::render::text::number;
@@ -56,16 +57,23 @@ pub enum Outcome {
 
 /// Every spec under `paths` (files as given; directories searched recursively for `.conv` and
 /// `.toml`), sorted.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut out)
-                .map_err(|e| format!("cannot read directory `{}`: {e}", path.display()))?;
+            walk(path, &mut out).map_err(|e| {
+                Diagnostic::error_unlocated(
+                    Code::NoSuchPath,
+                    format!("cannot read directory `{}`: {e}", path.display()),
+                )
+            })?;
         } else if path.exists() {
             out.push(path.clone());
         } else {
-            return Err(format!("`{}` does not exist", path.display()));
+            return Err(Diagnostic::error_unlocated(
+                Code::NoSuchPath,
+                format!("`{}` does not exist", path.display()),
+            ));
         }
     }
     out.sort();
@@ -105,7 +113,7 @@ pub fn test_spec(path: &Path, backend: Backend, max_memory: u64, snapshots: Snap
         Ok(loaded) => {
             let values = match pipeline::execute(&loaded.model, backend) {
                 Ok(values) => values,
-                Err(message) => return Outcome::Invalid(format!("{message}\n")),
+                Err(message) => return Outcome::Invalid(message),
             };
             let mut report = check_expects(&loaded.model, &values);
             let snapshot = match snapshots {
@@ -174,7 +182,10 @@ fn check_snapshot(
     let record = |verb: &str| {
         snapshot::write_atomic(&path, &snapshot::to_text(&spec_name, outputs))
             .map(|()| SnapshotResult::Note(format!("snapshot {verb}: {shown}")))
-            .map_err(|e| format!("error: cannot write the snapshot `{shown}`: {e}\n"))
+            .map_err(|e| {
+                let message = format!("cannot write the snapshot `{shown}`: {e}");
+                Diagnostic::error_unlocated(Code::CannotWrite, message).render_plain()
+            })
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -188,16 +199,21 @@ fn check_snapshot(
                 record("recorded")
             };
         }
-        Err(e) => return Err(format!("error: cannot read the snapshot `{shown}`: {e}\n")),
+        Err(e) => {
+            let message = format!("cannot read the snapshot `{shown}`: {e}");
+            return Err(
+                Diagnostic::error_unlocated(Code::CannotReadSnapshot, message).render_plain(),
+            );
+        }
     };
     let recorded = match snapshot::parse(&text) {
         Ok(recorded) => recorded,
         Err(_) if accept => return record("re-recorded"),
         Err(e) => {
-            return Err(format!(
-                "error: the snapshot `{shown}` is broken: {e}\n  = help: `convc test --accept` \
-                 records it afresh\n"
-            ))
+            let message = format!("the snapshot `{shown}` is broken: {e}");
+            return Err(Diagnostic::error_unlocated(Code::BrokenSnapshot, message)
+                .with_hint("`convc test --accept` records it afresh")
+                .render_plain());
         }
     };
     let diff = snapshot::diff(&recorded, outputs, tolerance);

@@ -25,7 +25,7 @@ fn explain(spec: &str, layer: &str, at: Option<&str>) -> String {
     let (model, values) = load(spec);
     match explain::explain(&model, &values, Some(layer), at) {
         Ok(text) => text,
-        Err(e) => panic!("{spec} {layer} {at:?}: {e}"),
+        Err(e) => panic!("{spec} {layer} {at:?}: {}", e.render_plain()),
     }
 }
 
@@ -291,7 +291,9 @@ fn every_kind_of_layer() {
 fn request_mistakes_are_messages() {
     let (model, values) = load("specs/seed/vertical_line.conv");
     let err = |layer: Option<&str>, at: Option<&str>| {
-        explain::explain(&model, &values, layer, at).expect_err("a mistake")
+        explain::explain(&model, &values, layer, at)
+            .expect_err("a mistake")
+            .render_plain()
     };
     let e = err(Some("vertikal"), Some("0,0"));
     assert!(
@@ -299,7 +301,7 @@ fn request_mistakes_are_messages() {
         "{e}"
     );
     let e = err(Some("image"), Some("0,0"));
-    assert!(e.contains("is an input"), "{e}");
+    assert!(e.contains("error[E0511]: `image` is an input"), "{e}");
     let e = err(None, Some("0,6"));
     assert!(
         e.contains("col 6 is out of range") && e.contains("from 0 to 5"),
@@ -308,5 +310,8 @@ fn request_mistakes_are_messages() {
     let e = err(None, None);
     assert!(e.contains("--at 3,3"), "{e}");
     let e = err(None, Some("0;2"));
-    assert!(e.contains("not an index"), "{e}");
+    assert!(
+        e.contains("error[E0512]") && e.contains("not an index"),
+        "{e}"
+    );
 }

@@ -117,7 +117,7 @@ fn an_unwritable_folder_exits_2_before_running() {
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty(), "nothing was computed or printed");
     assert!(
-        stderr(&o).contains("error: cannot create the picture folder"),
+        stderr(&o).contains("error[E0504]: cannot create the picture folder"),
         "{}",
         stderr(&o)
     );
@@ -128,7 +128,11 @@ fn an_unwritable_folder_exits_2_before_running() {
         inside.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("error: cannot write"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[E0503]: cannot write"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

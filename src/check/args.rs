@@ -4,7 +4,7 @@
 //! checking the other arguments so that one run shows every mistake.
 
 use crate::ast::{Arg, ArgValue, Span, Spanned};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::geometry::AxisPadding;
 use crate::ir::{Activation, PaddingMode};
 
@@ -46,12 +46,20 @@ impl<'a> Args<'a> {
             let key = arg.key.value.as_str();
             if let Some(first) = args[..i].iter().find(|a| a.key.value == key) {
                 diags.push(
-                    Diagnostic::error(arg.key.span, format!("`{key}` is given twice"))
-                        .with_secondary(first.key.span, "first given here")
-                        .with_hint("remove one of them"),
+                    Diagnostic::error(
+                        Code::DuplicateArgument,
+                        arg.key.span,
+                        format!("`{key}` is given twice"),
+                    )
+                    .with_secondary(first.key.span, "first given here")
+                    .with_hint("remove one of them"),
                 );
             } else if !allowed.contains(&key) {
-                let d = Diagnostic::error(arg.key.span, format!("`{op}` has no argument `{key}`"));
+                let d = Diagnostic::error(
+                    Code::UnknownArgument,
+                    arg.key.span,
+                    format!("`{op}` has no argument `{key}`"),
+                );
                 let d = if ALL_KEYS.contains(&key) {
                     d.with_hint(format!(
                         "`{key}` belongs to other ops; `{op}` takes {}",
@@ -106,6 +114,7 @@ impl<'a> Args<'a> {
             Err(what) => {
                 diags.push(
                     Diagnostic::error(
+                        Code::NotPositive,
                         value.span,
                         format!(
                             "`{key}` of {} must be a positive integer, not {what}",
@@ -125,6 +134,7 @@ impl<'a> Args<'a> {
         let error = |diags: &mut Vec<Diagnostic>, what: String| {
             diags.push(
                 Diagnostic::error(
+                    Code::NotPositive,
                     value.span,
                     format!(
                         "`{key}` of {} must be a positive integer or {n} of them, not {what}",
@@ -171,6 +181,7 @@ impl<'a> Args<'a> {
             ArgValue::Bool(b) => Some(*b),
             other => {
                 diags.push(Diagnostic::error(
+                    Code::NotBool,
                     value.span,
                     format!(
                         "`{key}` of {} must be `true` or `false`, not {}",
@@ -195,14 +206,19 @@ impl<'a> Args<'a> {
             ArgValue::Word(w) if choices.contains(&w.as_str()) => Some((w.as_str(), value.span)),
             ArgValue::Word(w) => {
                 diags.push(
-                    Diagnostic::error(value.span, format!("unknown {key} `{w}`"))
-                        .with_label(format!("not one of {}", list(choices)))
-                        .with_suggestion(w, choices.iter().copied()),
+                    Diagnostic::error(
+                        Code::UnknownChoice,
+                        value.span,
+                        format!("unknown {key} `{w}`"),
+                    )
+                    .with_label(format!("not one of {}", list(choices)))
+                    .with_suggestion(w, choices.iter().copied()),
                 );
                 None
             }
             other => {
                 diags.push(Diagnostic::error(
+                    Code::UnknownChoice,
                     value.span,
                     format!(
                         "`{key}` of {} must be one of {}, not {}",
@@ -249,7 +265,7 @@ impl<'a> Args<'a> {
         if let ArgValue::Word(w) = &value.value {
             if w == "causal" && !allow_causal {
                 diags.push(
-                    Diagnostic::error(value.span, format!("`causal` padding is only for 1-D convolutions, not {}", self.layer))
+                    Diagnostic::error(Code::CausalNot1d, value.span, format!("`causal` padding is only for 1-D convolutions, not {}", self.layer))
                         .with_hint("use `same`, or explicit padding such as `((2, 0), (2, 0))` to pad only before"),
                 );
                 return None;
@@ -285,8 +301,12 @@ impl<'a> Args<'a> {
                 .map(|(before, after)| vec![AxisPadding::Explicit { before, after }])
                 .or_else(|| {
                     diags.push(
-                        Diagnostic::error(span, "padding amounts must be integers of 0 or more")
-                            .with_hint(hint.clone()),
+                        Diagnostic::error(
+                            Code::ExplicitPadding,
+                            span,
+                            "padding amounts must be integers of 0 or more",
+                        )
+                        .with_hint(hint.clone()),
                     );
                     None
                 });
@@ -296,6 +316,7 @@ impl<'a> Args<'a> {
         if pairs.len() != n {
             diags.push(
                 Diagnostic::error(
+                    Code::ExplicitPadding,
                     span,
                     format!(
                         "explicit padding of {} needs {n} pairs, one per spatial axis, not {}",
@@ -313,7 +334,7 @@ impl<'a> Args<'a> {
                 Some((before, after)) => out.push(AxisPadding::Explicit { before, after }),
                 None => {
                     diags.push(
-                        Diagnostic::error(p.span, "each axis's padding is a pair `(before, after)` of integers of 0 or more")
+                        Diagnostic::error(Code::ExplicitPadding, p.span, "each axis's padding is a pair `(before, after)` of integers of 0 or more")
                             .with_hint(hint),
                     );
                     return None;

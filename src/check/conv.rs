@@ -8,7 +8,7 @@ use super::tensor::Role;
 use super::values::tensor;
 use super::{npy, Budget, Options};
 use crate::ast::{GridValue, LabelAxis, LayerDecl, Spanned, TensorLit, TensorValue};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::filters;
 use crate::ir::{Activation, Conv, Op, PaddingMode, Value};
 
@@ -50,7 +50,7 @@ pub fn conv(
         .collect();
     for &span in &pictures {
         diags.push(
-            Diagnostic::error(span, format!("the weights of `{}` cannot be an image", decl.name.value))
+            Diagnostic::error(Code::ImageWeights, span, format!("the weights of `{}` cannot be an image", decl.name.value))
                 .with_label("an image")
                 .with_hint("only an input can be read from a picture; weights can come from `npy \"file.npy\"`"),
         );
@@ -65,6 +65,7 @@ pub fn conv(
         (Some(kernel), false) => {
             diags.push(
                 Diagnostic::error(
+                    Code::KernelAndFilters,
                     kernel.value.span,
                     format!(
                         "`{}` has both a `kernel` and `filter` clauses",
@@ -113,7 +114,7 @@ pub fn conv(
             None => {
                 if diags.len() == errors_before {
                     diags.push(
-                        Diagnostic::error(decl.op.span, format!("`{}` needs `filters`", decl.name.value))
+                        Diagnostic::error(Code::NeedsFilters, decl.op.span, format!("`{}` needs `filters`", decl.name.value))
                             .with_hint("write `filters = N`, or give the weights filter by filter (`filter = [...]`)"),
                     );
                 }
@@ -126,7 +127,7 @@ pub fn conv(
         None => {
             if diags.len() == errors_before && !explain_builtin(decl, n, diags) {
                 diags.push(
-                    Diagnostic::error(decl.op.span, format!("`{}` needs `kernel_size`", decl.name.value))
+                    Diagnostic::error(Code::NeedsKernelSize, decl.op.span, format!("`{}` needs `kernel_size`", decl.name.value))
                         .with_hint(format!("write `kernel_size = 3` (or one size per axis, {n} in all); it cannot be read off the weights as written")),
                 );
             }
@@ -142,6 +143,7 @@ pub fn conv(
             };
             diags.push(
                 Diagnostic::error(
+                    Code::FilterCount,
                     decl.filter_list[0]
                         .span
                         .join(decl.filter_list[decl.filter_list.len() - 1].span),
@@ -164,7 +166,7 @@ pub fn conv(
             format!("the {filters} filters")
         };
         diags.push(
-            Diagnostic::error(span, format!("`groups = {groups}` must divide both the input channels and the filters, but it does not divide {which}"))
+            Diagnostic::error(Code::Groups, span, format!("`groups = {groups}` must divide both the input channels and the filters, but it does not divide {which}"))
                 .with_hint(format!("choose groups among the common divisors of {in_channels} and {filters}")),
         );
         return None;
@@ -191,7 +193,7 @@ pub fn conv(
         for (axis, g) in geometry.iter().enumerate() {
             if g.pad_before >= g.in_len || g.pad_after >= g.in_len {
                 diags.push(
-                    Diagnostic::error(args.span("padding_mode").unwrap_or(span), format!("`reflect` needs padding smaller than the input, but along {} `{}` pads {} before and {} after an axis of {}", axis_name(n, axis), decl.name.value, g.pad_before, g.pad_after, g.in_len))
+                    Diagnostic::error(Code::ReflectTooSmall, args.span("padding_mode").unwrap_or(span), format!("`reflect` needs padding smaller than the input, but along {} `{}` pads {} before and {} after an axis of {}", axis_name(n, axis), decl.name.value, g.pad_before, g.pad_after, g.in_len))
                         .with_hint("use `padding_mode = replicate` or `circular`, a smaller kernel, or a larger input"),
                 );
                 return None;
@@ -284,6 +286,7 @@ pub fn conv(
         (Some(b), false) => {
             diags.push(
                 Diagnostic::error(
+                    Code::BiasWithoutUseBias,
                     b.value.span,
                     format!("{layer} has `use_bias = false` but gives a bias"),
                 )
@@ -350,6 +353,7 @@ fn explain_builtin(decl: &LayerDecl, n: usize, diags: &mut Vec<Diagnostic>) -> b
 
         Ok(f) => diags.push(
             Diagnostic::error(
+                Code::FilterRank,
                 builtin.span,
                 format!("`{}` is a 2-D filter ({}x{}), but `{}` is a {n}-D convolution", builtin.name.value, f.rows, f.cols, decl.op.value),
             )

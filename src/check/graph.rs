@@ -1,7 +1,7 @@
 //! Names and the layer graph: duplicates, unknown names, cycles, and an evaluation order.
 
 use crate::ast::{Ident, Spec};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -43,6 +43,7 @@ pub fn order(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
         if layer.inputs.is_empty() {
             diags.push(
                 Diagnostic::error(
+                    Code::NoInputs,
                     layer.op.span,
                     format!("layer `{}` reads nothing", layer.name.value),
                 )
@@ -109,7 +110,7 @@ fn declare<'a>(
 ) -> bool {
     if !is_identifier(&name.value) {
         diags.push(
-            Diagnostic::error(name.span, format!("`{}` is not a valid name", name.value))
+            Diagnostic::error(Code::InvalidName, name.span, format!("`{}` is not a valid name", name.value))
                 .with_label("not a name")
                 .with_hint("names start with a letter or `_` and hold only letters, digits and `_`, e.g. `edge_map_2`"),
         );
@@ -117,10 +118,14 @@ fn declare<'a>(
     }
     if let Some(previous) = first.get(name.value.as_str()) {
         diags.push(
-            Diagnostic::error(name.span, format!("`{}` is declared twice", name.value))
-                .with_label("declared again here")
-                .with_secondary(previous.span, "first declared here")
-                .with_hint("inputs and layers share one namespace: give each a different name"),
+            Diagnostic::error(
+                Code::DuplicateName,
+                name.span,
+                format!("`{}` is declared twice", name.value),
+            )
+            .with_label("declared again here")
+            .with_secondary(previous.span, "first declared here")
+            .with_hint("inputs and layers share one namespace: give each a different name"),
         );
         false
     } else {
@@ -159,6 +164,7 @@ fn report_cycles(
                 .map(|&i| format!("`{}`", spec.layers[i].name.value))
                 .collect();
             let mut d = Diagnostic::error(
+                Code::Cycle,
                 spec.layers[next].name.span,
                 format!("the layers form a cycle: {}", cycle_text(&names)),
             )
@@ -204,6 +210,7 @@ pub fn unknown_name(spec: &Spec, name: &Ident, role: &str) -> Diagnostic {
         .map(|i| i.name.value.as_str())
         .chain(spec.layers.iter().map(|l| l.name.value.as_str()));
     let d = Diagnostic::error(
+        Code::UnknownName,
         name.span,
         format!(
             "unknown {role} `{}`: no input or layer has this name",

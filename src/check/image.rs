@@ -12,7 +12,7 @@
 use super::tensor::shape_text;
 use super::{Budget, Options};
 use crate::ast::{Image, ImageMode, InputDecl, Spanned};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Tensor, Value, ValueKind};
 use image::{DynamicImage, ImageReader, Limits};
 use std::path::{Path, PathBuf};
@@ -42,8 +42,12 @@ pub fn input(
         Some(s) if s.value.is_finite() => s.value,
         Some(s) => {
             diags.push(
-                Diagnostic::error(s.span, "an image's scale must be a finite number")
-                    .with_hint("e.g. `scale 0.00392156862745098` (1/255) for values in 0..1"),
+                Diagnostic::error(
+                    Code::ImageScale,
+                    s.span,
+                    "an image's scale must be a finite number",
+                )
+                .with_hint("e.g. `scale 0.00392156862745098` (1/255) for values in 0..1"),
             );
             return None;
         }
@@ -57,6 +61,7 @@ pub fn input(
         if declared.value != actual {
             diags.push(
                 Diagnostic::error(
+                    Code::ImageShape,
                     declared.span,
                     format!(
                         "{what} is declared with shape {}, but `{}` gives {} in {} mode",
@@ -74,6 +79,7 @@ pub fn input(
     }
     let Some(len) = super::values::element_count(&shape) else {
         diags.push(Diagnostic::error(
+            Code::TooLarge,
             image.path.span,
             format!("{what} has more elements than can be counted"),
         ));
@@ -127,10 +133,15 @@ fn find(base_dir: &Path, path: &Spanned<String>) -> Result<Files, Diagnostic> {
         sizes.push(dimensions(file, path)?);
     }
     let Some(&(rows, cols)) = sizes.first() else {
-        return Err(Diagnostic::error(path.span, "no image files"));
+        return Err(Diagnostic::error(
+            Code::NoFiles,
+            path.span,
+            "no image files",
+        ));
     };
     if let Some((odd, &(r, c))) = paths.iter().zip(&sizes).find(|(_, &s)| s != (rows, cols)) {
         return Err(Diagnostic::error(
+            Code::ImageSizes,
             path.span,
             format!(
                 "`{}` is {r}x{c} (rows x cols), but `{}` is {rows}x{cols}: the images of one batch must all have the same size",
@@ -158,6 +169,7 @@ fn glob_files(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<PathBuf>, D
     };
     let matches = glob::glob(&pattern).map_err(|e| {
         Diagnostic::error(
+            Code::BadGlob,
             path.span,
             format!("`{}` is not a valid glob pattern: {}", path.value, e.msg),
         )
@@ -167,6 +179,7 @@ fn glob_files(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<PathBuf>, D
     for entry in matches {
         let entry = entry.map_err(|e| {
             Diagnostic::error(
+                Code::CannotOpen,
                 path.span,
                 format!("cannot read `{}`: {}", e.path().display(), e.error()),
             )
@@ -176,11 +189,13 @@ fn glob_files(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<PathBuf>, D
         }
     }
     if files.is_empty() {
-        return Err(
-            Diagnostic::error(path.span, format!("`{}` matches no files", pattern))
-                .with_label("no files")
-                .with_hint("image paths and patterns are relative to the spec's directory"),
-        );
+        return Err(Diagnostic::error(
+            Code::NoFiles,
+            path.span,
+            format!("`{}` matches no files", pattern),
+        )
+        .with_label("no files")
+        .with_hint("image paths and patterns are relative to the spec's directory"));
     }
     files.sort();
     Ok(files)
@@ -188,6 +203,7 @@ fn glob_files(base_dir: &Path, path: &Spanned<String>) -> Result<Vec<PathBuf>, D
 
 fn bad(path: &Spanned<String>, file: &Path, message: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(
+        Code::BadImage,
         path.span,
         format!("`{}` is not a readable image: {message}", file.display()),
     )
@@ -200,9 +216,13 @@ fn open(
     path: &Spanned<String>,
 ) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, Diagnostic> {
     let reader = ImageReader::open(file).map_err(|e| {
-        Diagnostic::error(path.span, format!("cannot open `{}`: {e}", file.display()))
-            .with_label("this file")
-            .with_hint("image paths are relative to the spec's directory")
+        Diagnostic::error(
+            Code::CannotOpen,
+            path.span,
+            format!("cannot open `{}`: {e}", file.display()),
+        )
+        .with_label("this file")
+        .with_hint("image paths are relative to the spec's directory")
     })?;
     reader.with_guessed_format().map_err(|e| bad(path, file, e))
 }

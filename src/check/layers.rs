@@ -5,7 +5,7 @@ use super::merge::{concat_shape, merge_shape};
 use super::tensor::shape_text;
 use super::{conv, Budget, Options};
 use crate::ast::{LayerDecl, Span};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::geometry::{resolve_axis, AxisGeometry, AxisPadding};
 use crate::ir::{GlobalPool, Layer, MergeKind, Op, Pool, PoolKind, Value, ValueKind};
 
@@ -199,9 +199,13 @@ pub(crate) fn layer(
     let op_name = decl.op.value.as_str();
     let Some(family) = family(op_name) else {
         diags.push(
-            Diagnostic::error(decl.op.span, format!("unknown op `{op_name}`"))
-                .with_label("not an op convc knows")
-                .with_suggestion(op_name, OPS.iter().map(|(n, _)| *n)),
+            Diagnostic::error(
+                Code::UnknownOp,
+                decl.op.span,
+                format!("unknown op `{op_name}`"),
+            )
+            .with_label("not an op convc knows")
+            .with_suggestion(op_name, OPS.iter().map(|(n, _)| *n)),
         );
         return None;
     };
@@ -223,7 +227,7 @@ pub(crate) fn layer(
             .or(decl.filter_list.first().map(|f| f.span));
         if let Some(span) = weights {
             diags.push(
-                Diagnostic::error(span, format!("`{op_name}` has no weights"))
+                Diagnostic::error(Code::NoWeights, span, format!("`{op_name}` has no weights"))
                     .with_hint("only convolutions take `filter`, `kernel` and `bias`"),
             );
             return None;
@@ -235,6 +239,7 @@ pub(crate) fn layer(
         } else {
             diags.push(
                 Diagnostic::error(
+                    Code::InputCount,
                     decl.op.span,
                     format!(
                         "`{op_name}` reads one input, but {} are given",
@@ -285,6 +290,7 @@ pub(crate) fn layer(
                 }
                 diags.push(
                     Diagnostic::error(
+                        Code::NeedsActivation,
                         decl.op.span,
                         format!("{layer_text} needs an `activation` argument"),
                     )
@@ -309,6 +315,7 @@ pub(crate) fn layer(
             &format!("the output of {layer_text}, shape {}", shape_text(&shape)),
         ),
         None => Err(Diagnostic::error(
+            Code::TooLarge,
             decl.name.span,
             format!("the output of {layer_text} has more elements than can be counted"),
         )),
@@ -346,6 +353,7 @@ fn expect_rank(
     let span = decl.inputs.first().map_or(decl.op.span, |i| i.span);
     diags.push(
         Diagnostic::error(
+            Code::RankMismatch,
             span,
             format!(
                 "`{}` reads {layout} tensors, but `{}` has shape {}",
@@ -390,6 +398,7 @@ pub fn axes(
             Err(e) => {
                 diags.push(
                     Diagnostic::error(
+                        geometry_code(&e),
                         span,
                         format!("`{}`: along {} {e}", decl.name.value, axis_name(n, axis)),
                     )
@@ -440,6 +449,7 @@ fn pool(
         if g.pad_before >= g.kernel || last_start >= g.in_len + g.pad_before {
             diags.push(
                 Diagnostic::error(
+                    Code::PoolInPadding,
                     args.span("padding").unwrap_or(span),
                     format!(
                         "`{}`: along {} a pooling window lies entirely in the padding",
@@ -465,4 +475,13 @@ fn pool(
         }),
         shape,
     ))
+}
+
+/// The code of a window that does not fit an axis.
+fn geometry_code(e: &crate::geometry::GeometryError) -> Code {
+    match e {
+        crate::geometry::GeometryError::EmptyOutput { .. } => Code::EmptyOutput,
+        crate::geometry::GeometryError::Overflow => Code::TooLarge,
+        crate::geometry::GeometryError::ZeroParameter(_) => Code::NotPositive,
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::tensor::shape_text;
 use crate::ast::LayerDecl;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{MergeKind, Value};
 
 pub(super) fn merge_shape(
@@ -15,6 +15,7 @@ pub(super) fn merge_shape(
     if kind == MergeKind::Subtract && inputs.len() != 2 {
         diags.push(
             Diagnostic::error(
+                Code::InputCount,
                 decl.op.span,
                 format!(
                     "`subtract` takes exactly 2 inputs, but {} are given",
@@ -31,6 +32,7 @@ pub(super) fn merge_shape(
         if v.shape != first.shape {
             diags.push(
                 Diagnostic::error(
+                    Code::MergeShapes,
                     decl.inputs[i].span,
                     format!(
                         "`{}` merges tensors of one shape, but `{}` is {} and `{}` is {}",
@@ -63,6 +65,7 @@ fn at_least_two(
     }
     diags.push(
         Diagnostic::error(
+            Code::InputCount,
             decl.op.span,
             format!(
                 "`{}` combines several inputs, but only one is given",
@@ -87,6 +90,7 @@ pub(super) fn concat_shape(
         if v.shape.len() != rank || v.shape[..rank - 1] != first.shape[..rank - 1] {
             diags.push(
                 Diagnostic::error(
+                    Code::ConcatenateShapes,
                     decl.inputs[i].span,
                     format!("`concatenate` joins channels of tensors that agree on every other axis, but `{}` is {} and `{}` is {}", first.name, shape_text(&first.shape), v.name, shape_text(&v.shape)),
                 )
@@ -97,6 +101,7 @@ pub(super) fn concat_shape(
         }
         let Some(sum) = channels.checked_add(v.shape[rank - 1]) else {
             diags.push(Diagnostic::error(
+                Code::TooLarge,
                 decl.op.span,
                 "the concatenated channels are too many to count",
             ));

@@ -16,7 +16,7 @@ pub mod tensor;
 mod values;
 
 use crate::ast::{Span, Spec};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Expect, Model, Tolerance, Value};
 use std::path::PathBuf;
 
@@ -79,6 +79,7 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Model, Vec<Diagnostic>> {
     if diags.iter().any(Diagnostic::is_error) || values.iter().any(Option::is_none) {
         if diags.is_empty() {
             diags.push(Diagnostic::error_unlocated(
+                Code::Internal,
                 "the spec has problems that were not described (a bug in convc)",
             ));
         }
@@ -114,6 +115,7 @@ impl Budget {
                 Ok(())
             }
             _ => Err(Diagnostic::error(
+                Code::MemoryLimit,
                 span,
                 format!(
                     "{what} needs {} more, which would exceed the memory limit of {} (already {} in use)",
@@ -174,10 +176,12 @@ fn outputs(
     }
     if out.is_empty() && diags.is_empty() && spec.inputs.is_empty() {
         diags.push(
-            Diagnostic::error(Span::default(), "the spec declares no inputs and no layers")
-                .with_hint(
-                    "start with an input, e.g. `input signal (1, 8, 1) = [0 0 0 1 1 0 0 0]`",
-                ),
+            Diagnostic::error(
+                Code::EmptySpec,
+                Span::default(),
+                "the spec declares no inputs and no layers",
+            )
+            .with_hint("start with an input, e.g. `input signal (1, 8, 1) = [0 0 0 1 1 0 0 0]`"),
         );
     }
     out
@@ -206,6 +210,7 @@ fn expects(
             Some(w) if w.value >= 0.0 && w.value.is_finite() => Tolerance::Absolute(w.value as f32),
             Some(w) => {
                 diags.push(Diagnostic::error(
+                    Code::Tolerance,
                     w.span,
                     "a tolerance must be a finite number of 0 or more",
                 ));

@@ -3,7 +3,7 @@
 //! with a message; sizes are checked against the file and the memory limit before reading.
 
 use crate::ast::Spanned;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,7 @@ fn open(base_dir: &Path, path: &Spanned<String>) -> Result<(PathBuf, std::fs::Fi
     // Such a path could not be written back in `.conv` (strings have no escapes).
     if path.value.contains(['"', '\n', '\r']) {
         return Err(Diagnostic::error(
+            Code::BadPath,
             path.span,
             "a file path cannot contain quotes or line breaks",
         )
@@ -25,14 +26,19 @@ fn open(base_dir: &Path, path: &Spanned<String>) -> Result<(PathBuf, std::fs::Fi
     std::fs::File::open(&full)
         .map(|f| (full.clone(), f))
         .map_err(|e| {
-            Diagnostic::error(path.span, format!("cannot open `{}`: {e}", full.display()))
-                .with_label("this file")
-                .with_hint("npy paths are relative to the spec's directory")
+            Diagnostic::error(
+                Code::CannotOpen,
+                path.span,
+                format!("cannot open `{}`: {e}", full.display()),
+            )
+            .with_label("this file")
+            .with_hint("npy paths are relative to the spec's directory")
         })
 }
 
 fn bad(path: &Spanned<String>, full: &Path, message: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(
+        Code::BadNpy,
         path.span,
         format!("`{}` is not a usable .npy file: {message}", full.display()),
     )

@@ -7,7 +7,7 @@
 //! tensor, which axes the grid spans and which axis each label word names.
 
 use crate::ast::{Grid, GridValue, LabelAxis, LabelledGrid, Span, Spanned, TensorValue};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::filters;
 use std::collections::HashMap;
 
@@ -90,6 +90,7 @@ pub fn assemble(
 ) -> Result<Vec<f64>, Vec<Diagnostic>> {
     let Some(len) = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
         return Err(vec![Diagnostic::error(
+            Code::TooLarge,
             value.span,
             format!("{what} has too many elements to hold"),
         )]);
@@ -118,6 +119,7 @@ pub fn assemble(
         TensorValue::Grids(grids) => place_grids(grids, shape, len, role, what),
         TensorValue::Npy(_) | TensorValue::Init(_) | TensorValue::Image(_) => {
             Err(vec![Diagnostic::error(
+                Code::NotFromFile,
                 value.span,
                 format!("{what} cannot be read from a file or an initializer here"),
             )])
@@ -128,7 +130,15 @@ pub fn assemble(
 /// A built-in filter that could not be made: an unknown name (with a suggestion) or bad
 /// arguments for a known one.
 pub fn builtin_error(b: &crate::ast::Builtin, message: String) -> Diagnostic {
-    let d = Diagnostic::error(b.span, message);
+    let d = Diagnostic::error(
+        if filters::NAMES.contains(&b.name.value.as_str()) {
+            Code::FilterArguments
+        } else {
+            Code::UnknownFilter
+        },
+        b.span,
+        message,
+    );
     if filters::NAMES.contains(&b.name.value.as_str()) {
         d.with_label("invalid arguments")
     } else {
@@ -149,6 +159,7 @@ fn builtin_mismatch(
     what: &str,
 ) -> Diagnostic {
     Diagnostic::error(
+        Code::FilterSize,
         span,
         format!("`{name}` is a {}x{} filter, but {what} has shape {}", filter.rows, filter.cols, shape_text(shape)),
     )
@@ -163,6 +174,7 @@ fn numbers(grid: &Grid, shape: &[usize], len: usize, what: &str) -> Result<Vec<f
     let count = grid.len();
     if count != len {
         return Err(Diagnostic::error(
+            Code::DataLength,
             grid.span,
             format!(
                 "{what} has {count} values, but shape {} needs {len} ({})",
@@ -186,6 +198,7 @@ fn check_rows(grid: &Grid) -> Result<(), Diagnostic> {
     for (i, row) in grid.rows.iter().enumerate().skip(1) {
         if row.value.len() != width {
             return Err(Diagnostic::error(
+                Code::RowLength,
                 row.span,
                 format!(
                     "row {} has {} values, but the first row has {width}",
@@ -223,8 +236,12 @@ fn place_grids(
         };
         if let Some(first) = seen.get(&index) {
             diags.push(
-                Diagnostic::error(grid.span, format!("this grid of {what} is given twice"))
-                    .with_secondary(*first, "first given here"),
+                Diagnostic::error(
+                    Code::DuplicateGrid,
+                    grid.span,
+                    format!("this grid of {what} is given twice"),
+                )
+                .with_secondary(*first, "first given here"),
             );
             continue;
         }
@@ -263,6 +280,7 @@ fn place_grids(
                 .join(grids.last().map_or(Span::default(), |g| g.span));
             diags.push(
                 Diagnostic::error(
+                    Code::MissingGrid,
                     span,
                     format!(
                         "{what} needs {expected} grids but {} are given; `{missing}` is missing",
@@ -311,6 +329,7 @@ fn label_index(
         else {
             diags.push(
                 Diagnostic::error(
+                    Code::LabelNoAxis,
                     label.axis.span,
                     format!("{what} has no `{}` axis", label.axis.value.keyword()),
                 )
@@ -322,6 +341,7 @@ fn label_index(
         let size = shape[layout.label_axes[pos].1];
         if index[pos].is_some() {
             diags.push(Diagnostic::error(
+                Code::LabelTwice,
                 label.axis.span,
                 format!("`{}` is labelled twice", label.axis.value.keyword()),
             ));
@@ -329,6 +349,7 @@ fn label_index(
         } else if label.index.value >= size as u64 {
             diags.push(
                 Diagnostic::error(
+                    Code::LabelRange,
                     label.index.span,
                     format!(
                         "{} {} is out of range: {what} has {size} {}{}",
@@ -357,13 +378,14 @@ fn label_index(
             None => {
                 diags.push(
                     Diagnostic::error(
+                        Code::NeedsLabel,
                         grid.span,
                         format!("this grid needs a `{}` label", axis_word.keyword()),
                     )
                     .with_hint(format!(
-                        "{what} has {} {}s: write e.g. `{} 0: [...]`",
-                        shape[axis],
+                        "{what} has a `{}` axis of size {}: write e.g. `{} 0: [...]`",
                         axis_word.keyword(),
+                        shape[axis],
                         axis_word.keyword()
                     )),
                 );
@@ -388,6 +410,7 @@ fn grid_values(
             Ok(f) => {
                 diags.push(
                     Diagnostic::error(
+                        Code::FilterSize,
                         b.span,
                         format!(
                             "`{}` is a {}x{} filter, but the grids of {what} are {}",
@@ -434,6 +457,7 @@ fn grid_values(
             };
             diags.push(
                 Diagnostic::error(
+                    Code::GridSize,
                     grid.span,
                     format!("this grid of {what} has {written}, but it needs {needed}"),
                 )

@@ -3,7 +3,7 @@
 use super::tensor::{self, shape_text, Role};
 use super::{image, npy, Budget, Options};
 use crate::ast::{InputDecl, Spanned, TensorLit, TensorValue};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::init;
 use crate::ir::{Tensor, Value, ValueKind};
 
@@ -27,7 +27,7 @@ pub fn input(
             .ok()?,
         (None, _) => {
             diags.push(
-                Diagnostic::error(decl.name.span, format!("{what} needs a shape"))
+                Diagnostic::error(Code::NeedsShape, decl.name.span, format!("{what} needs a shape"))
                     .with_label("no shape")
                     .with_hint(format!(
                         "write the whole array shape, batch first and channels last, e.g. `input {} (1, 8, 1) = ...`",
@@ -44,7 +44,7 @@ pub fn input(
             .as_ref()
             .map_or(decl.name.span, |s| s.span);
         diags.push(
-            Diagnostic::error(span, format!("{what} has rank {}, but inputs have 1 to {MAX_RANK} axes", shape.len()))
+            Diagnostic::error(Code::InputRank, span, format!("{what} has rank {}, but inputs have 1 to {MAX_RANK} axes", shape.len()))
                 .with_hint("1-D data is (batch, length, channels), 2-D (batch, rows, cols, channels), 3-D (batch, depth, rows, cols, channels)"),
         );
         return None;
@@ -75,14 +75,19 @@ pub fn declared_shape(
     for &d in &shape.value {
         if d == 0 {
             diags.push(
-                Diagnostic::error(shape.span, format!("{what} has a dimension of size 0"))
-                    .with_label("size 0")
-                    .with_hint("every dimension needs at least 1 element"),
+                Diagnostic::error(
+                    Code::ZeroDimension,
+                    shape.span,
+                    format!("{what} has a dimension of size 0"),
+                )
+                .with_label("size 0")
+                .with_hint("every dimension needs at least 1 element"),
             );
             return None;
         }
         let Ok(d) = usize::try_from(d) else {
             diags.push(Diagnostic::error(
+                Code::TooLarge,
                 shape.span,
                 format!("{what} has a dimension too large for this machine"),
             ));
@@ -93,6 +98,7 @@ pub fn declared_shape(
     if element_count(&out).is_none() {
         diags.push(
             Diagnostic::error(
+                Code::TooLarge,
                 shape.span,
                 format!(
                     "{what}'s shape {} has more elements than can be counted",
@@ -127,6 +133,7 @@ pub fn tensor(
             let declared_text: Vec<String> = declared.value.iter().map(|d| d.to_string()).collect();
             diags.push(
                 Diagnostic::error(
+                    Code::ShapeMismatch,
                     declared.span,
                     format!(
                         "{what} is declared with shape ({}), but it must have shape {}",
@@ -141,6 +148,7 @@ pub fn tensor(
     }
     let Some(len) = element_count(shape) else {
         diags.push(Diagnostic::error(
+            Code::TooLarge,
             lit.value.span,
             format!("{what} has more elements than can be counted"),
         ));
@@ -157,6 +165,7 @@ pub fn tensor(
             if !init::NAMES.contains(&i.name.value.as_str()) {
                 diags.push(
                     Diagnostic::error(
+                        Code::UnknownInitializer,
                         i.name.span,
                         format!("unknown initializer `{}`", i.name.value),
                     )
@@ -168,17 +177,21 @@ pub fn tensor(
             match init::initialize(&i.name.value, shape, i.seed.as_ref().map_or(0, |s| s.value)) {
                 Ok(data) => data,
                 Err(message) => {
-                    diags.push(Diagnostic::error(i.span, message));
+                    diags.push(Diagnostic::error(Code::Internal, i.span, message));
                     return None;
                 }
             }
         }
         TensorValue::Npy(path) => {
             let Some(options) = options else {
-                diags.push(Diagnostic::error(
-                    path.span,
-                    format!("{what} cannot be read from a file"),
-                ));
+                diags.push(
+                    Diagnostic::error(
+                        Code::NotFromFile,
+                        path.span,
+                        format!("{what} cannot be read from a file"),
+                    )
+                    .with_hint("write the values out, e.g. `[0 0 1 1 0 0]`"),
+                );
                 return None;
             };
             let (file_shape, data) = npy::load(&options.base_dir, path, budget.limit)
@@ -187,6 +200,7 @@ pub fn tensor(
             if file_shape != shape {
                 diags.push(
                     Diagnostic::error(
+                        Code::NpyShape,
                         path.span,
                         format!(
                             "`{}` holds an array of shape {}, but {what} must have shape {}",
@@ -203,7 +217,7 @@ pub fn tensor(
         }
         TensorValue::Image(image) => {
             diags.push(
-                Diagnostic::error(image.path.span, format!("{what} cannot be an image"))
+                Diagnostic::error(Code::ImageWeights, image.path.span, format!("{what} cannot be an image"))
                     .with_label("an image")
                     .with_hint("only an input can be read from a picture, e.g. `input photo = image \"cat.png\" gray`"),
             );

@@ -2,6 +2,7 @@
 
 use super::pictures;
 use super::{Format, SyntaxArg};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::pipeline::{Backend, Loaded};
 use crate::render::{json, text};
 use crate::testing::{self, Outcome};
@@ -126,8 +127,8 @@ fn write_npy(dir: &Path, named: &[(&str, &crate::ir::Tensor)]) -> i32 {
             print(&out);
             0
         }
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(diagnostic) => {
+            eprint!("{}", diagnostic.render_plain());
             2
         }
     }
@@ -146,7 +147,11 @@ pub(super) fn convert(loaded: &Loaded, to: SyntaxArg, output: Option<&Path>) -> 
         Some(path) => match crate::atomic::write(path, text.as_bytes()) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
+                let message = format!("cannot write `{}`: {e}", path.display());
+                eprint!(
+                    "{}",
+                    Diagnostic::error_unlocated(Code::CannotWrite, message).render_plain()
+                );
                 2
             }
         },
@@ -166,19 +171,23 @@ pub(super) fn test(
     };
     let specs = match testing::collect(&paths) {
         Ok(specs) => specs,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(diagnostic) => {
+            eprint!("{}", diagnostic.render_plain());
             return 2;
         }
     };
     if specs.is_empty() {
-        eprintln!(
-            "error: no .conv or .toml specs found in {}",
+        let message = format!(
+            "no .conv or .toml specs found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+        eprint!(
+            "{}",
+            Diagnostic::error_unlocated(Code::NoSpecs, message).render_plain()
         );
         return 2;
     }

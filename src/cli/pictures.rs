@@ -1,5 +1,6 @@
 //! The command line's picture work: `run --png DIR` and `report`, with their progress bars.
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Model, Tensor, ValueId};
 use crate::picture;
 use crate::pipeline::{self, Backend, Loaded};
@@ -27,7 +28,7 @@ pub fn compute(
             Ok(execution.values)
         }
         Err(message) => {
-            eprintln!("{message}");
+            eprint!("{message}");
             Err(2)
         }
     }
@@ -37,9 +38,10 @@ pub fn compute(
 /// costs no computation. Prints the problem and returns `Err(2)` when they cannot.
 pub fn prepare_folder(dir: &Path) -> Result<(), i32> {
     if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!(
-            "error: cannot create the picture folder `{}`: {e}",
-            dir.display()
+        let message = format!("cannot create the picture folder `{}`: {e}", dir.display());
+        eprint!(
+            "{}",
+            Diagnostic::error_unlocated(Code::CannotCreateFolder, message).render_plain()
         );
         return Err(2);
     }
@@ -61,15 +63,19 @@ pub fn write_pngs(
     match result {
         Ok(written) => {
             for note in &written.zero_notes {
-                eprintln!("warning: {note} (dead: every value is 0)");
+                let message = format!("{note} (dead: every value is 0)");
+                eprint!(
+                    "{}",
+                    Diagnostic::warning_unlocated(Code::DeadMap, message).render_plain()
+                );
             }
             if !quiet {
                 eprintln!("wrote {} pictures to {}", written.files, dir.display());
             }
             0
         }
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(diagnostic) => {
+            eprint!("{}", diagnostic.render_plain());
             2
         }
     }
@@ -87,7 +93,10 @@ pub fn report(loaded: &Loaded, backend: Backend, output: &Path, quiet: bool) -> 
     let page = match page {
         Ok(page) => page,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprint!(
+                "{}",
+                Diagnostic::error_unlocated(Code::Encode, message).render_plain()
+            );
             return 2;
         }
     };
@@ -96,9 +105,13 @@ pub fn report(loaded: &Loaded, backend: Backend, output: &Path, quiet: bool) -> 
         _ => Path::new("."),
     };
     let Some(name) = output.file_name().and_then(|n| n.to_str()) else {
-        eprintln!(
-            "error: `{}` is not a file name for the report; give e.g. `-o report.html`",
+        let message = format!(
+            "`{}` is not a file name for the report; give e.g. `-o report.html`",
             output.display()
+        );
+        eprint!(
+            "{}",
+            Diagnostic::error_unlocated(Code::NotAFileName, message).render_plain()
         );
         return 2;
     };
@@ -110,7 +123,11 @@ pub fn report(loaded: &Loaded, backend: Backend, output: &Path, quiet: bool) -> 
             0
         }
         Err(e) => {
-            eprintln!("error: cannot write `{}`: {e}", output.display());
+            let message = format!("cannot write `{}`: {e}", output.display());
+            eprint!(
+                "{}",
+                Diagnostic::error_unlocated(Code::CannotWrite, message).render_plain()
+            );
             2
         }
     }

@@ -2,8 +2,9 @@
 //! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
 
 use super::commands::print;
-use super::{with_spec, BackendArg, LimitArgs};
+use super::{with_spec, BackendArg, FoldArg, LimitArgs};
 use crate::bench;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, What};
 use crate::pipeline::Backend;
 use crate::progress::Progress;
@@ -46,6 +47,10 @@ pub(super) struct BenchArgs {
     threads: usize,
     #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
     format: BenchFormat,
+    /// Compile small filters' weights into the code as constants (the JIT), to measure what
+    /// folding gains.
+    #[arg(long, value_enum, default_value_t = FoldArg::Auto)]
+    fold_weights: FoldArg,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -69,8 +74,8 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
                 print(&text);
                 0
             }
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(diagnostic) => {
+                eprint!("{}", diagnostic.render_plain());
                 2
             }
         }
@@ -79,17 +84,25 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
 
 pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
     if args.threads == 0 {
-        eprintln!("error: --threads needs at least 1");
+        let message = "--threads needs at least 1";
+        eprint!(
+            "{}",
+            Diagnostic::error_unlocated(Code::BenchThreads, message).render_plain()
+        );
         return 2;
     }
     let backend = match args.backend {
         BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
             threads: args.threads,
-            fold_weights: crate::jit::FoldWeights::Auto,
+            fold_weights: args.fold_weights.into(),
         }),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {
-            eprintln!("error: the interpreter runs each layer on one thread; use --threads 1 with --backend interp");
+            let message = "the interpreter runs each layer on one thread; use --threads 1 with --backend interp";
+            eprint!(
+                "{}",
+                Diagnostic::error_unlocated(Code::BenchThreads, message).render_plain()
+            );
             return 2;
         }
         BackendArg::Interp => Backend::Interp,
@@ -115,7 +128,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
                 0
             }
             Err(message) => {
-                eprintln!("{message}");
+                eprint!("{message}");
                 2
             }
         }

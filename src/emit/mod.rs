@@ -4,6 +4,7 @@
 mod asm;
 pub mod loops;
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Layer, Model, Op, PaddingMode, ValueId, ValueKind};
 use crate::jit::{self, lower};
 use std::fmt::Write;
@@ -17,7 +18,7 @@ pub enum What {
 }
 
 /// The layers to show: all of them in model order, or the one named.
-pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, String> {
+pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, Diagnostic> {
     let layers: Vec<ValueId> = (0..model.values.len())
         .filter(|&i| matches!(model.values[i].kind, ValueKind::Layer(_)))
         .collect();
@@ -30,21 +31,27 @@ pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, String>
         .collect();
     match model.find(name) {
         Some(id) if layers.contains(&id) => Ok(vec![id]),
-        Some(_) => Err(format!(
-            "`{name}` is an input, not a layer: no code is generated for it; layers are {}",
-            names.join(", ")
+        Some(_) => Err(Diagnostic::error_unlocated(
+            Code::UnknownLayerOption,
+            format!(
+                "`{name}` is an input, not a layer: no code is generated for it; layers are {}",
+                names.join(", ")
+            ),
         )),
-        None => Err(crate::diagnostic::no_such_layer(name, &names)),
+        None => Err(Diagnostic::error_unlocated(
+            Code::UnknownLayerOption,
+            crate::diagnostic::no_such_layer(name, &names),
+        )),
     }
 }
 
 /// The text of `what` for the layers `ids` (from [`select`]).
-pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, String> {
+pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, Diagnostic> {
     let mut out = String::new();
     if what == What::Loops {
         for &id in ids {
             header(&mut out, model, id);
-            out.push_str(&loop_nest(model, id).map_err(|e| e.to_string())?);
+            out.push_str(&loop_nest(model, id).map_err(|e| e.diagnostic())?);
             out.push('\n');
         }
         return Ok(out);
@@ -55,7 +62,7 @@ pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, String
         disassemble: what == What::Asm && !asm::NEEDS_BYTES,
         ..jit::Options::default()
     };
-    let compiled = jit::compile(model, &options).map_err(|e| e.to_string())?;
+    let compiled = jit::compile(model, &options).map_err(|e| e.diagnostic())?;
     // Reports are in model order, one per layer.
     let layer_ids =
         (0..model.values.len()).filter(|&i| matches!(model.values[i].kind, ValueKind::Layer(_)));

@@ -18,6 +18,7 @@ mod format;
 mod other;
 mod pool;
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Model, Op, Tensor, ValueId, ValueKind};
 use format::axis_names;
 
@@ -41,7 +42,7 @@ pub fn explain(
     values: &[Tensor],
     layer: Option<&str>,
     at: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, Diagnostic> {
     let id = find_layer(model, layer)?;
     let shape = &model.values[id].shape;
     match at {
@@ -55,14 +56,14 @@ pub fn explain(
             None if shape.iter().product::<usize>() == 1 => {
                 Ok(explain_at(model, values, id, &vec![0; shape.len()]).text)
             }
-            None => Err(format!(
+            None => Err(position_error(format!(
                 "layer `{}` has output shape {}: say which value to explain with --at {} \
                  (the whole sliding sequence is shown only for small 1-D convolutions and \
                  poolings)",
                 model.values[id].name,
                 format::tuple(shape),
                 example_position(shape)
-            )),
+            ))),
         },
     }
 }
@@ -115,7 +116,7 @@ pub fn sequence(model: &Model, values: &[Tensor], id: ValueId) -> Option<String>
 }
 
 /// The layer to explain: the named one, or the first output.
-fn find_layer(model: &Model, name: Option<&str>) -> Result<ValueId, String> {
+fn find_layer(model: &Model, name: Option<&str>) -> Result<ValueId, Diagnostic> {
     let layers: Vec<&str> = model
         .values
         .iter()
@@ -128,28 +129,34 @@ fn find_layer(model: &Model, name: Option<&str>) -> Result<ValueId, String> {
             .iter()
             .copied()
             .find(|&i| matches!(model.values[i].kind, ValueKind::Layer(_)))
-            .ok_or_else(|| "the spec's outputs are inputs, not layers: nothing to explain; name a layer with --layer".to_string());
+            .ok_or_else(|| Diagnostic::error_unlocated(Code::UnknownLayerOption, "the spec's outputs are inputs, not layers: nothing to explain; name a layer with --layer"));
     };
     match model.find(name) {
         Some(id) if matches!(model.values[id].kind, ValueKind::Layer(_)) => Ok(id),
-        Some(_) => Err(format!(
-            "`{name}` is an input, not a layer: its values are as written; layers are {}",
-            layers.join(", ")
+        Some(_) => Err(Diagnostic::error_unlocated(
+            Code::UnknownLayerOption,
+            format!(
+                "`{name}` is an input, not a layer: its values are as written; layers are {}",
+                layers.join(", ")
+            ),
         )),
-        None => Err(crate::diagnostic::no_such_layer(name, &layers)),
+        None => Err(Diagnostic::error_unlocated(
+            Code::UnknownLayerOption,
+            crate::diagnostic::no_such_layer(name, &layers),
+        )),
     }
 }
 
 /// `2` or `0,2` or `0, 2, 1`: non-negative integers separated by commas.
-pub fn parse_position(text: &str) -> Result<Vec<usize>, String> {
+pub fn parse_position(text: &str) -> Result<Vec<usize>, Diagnostic> {
     text.split(',')
         .map(|part| {
             let part = part.trim();
             part.parse::<usize>().map_err(|_| {
-                format!(
+                position_error(format!(
                     "`--at {text}`: `{part}` is not an index; write non-negative integers \
                      separated by commas, e.g. --at 0,2"
-                )
+                ))
             })
         })
         .collect()
@@ -157,13 +164,13 @@ pub fn parse_position(text: &str) -> Result<Vec<usize>, String> {
 
 /// Completes a position as the user wrote it to `(batch, spatial..., channel)` and checks every
 /// index against the output shape. The batch and channel may be left out when they are 1.
-pub fn full_index(name: &str, shape: &[usize], given: &[usize]) -> Result<Vec<usize>, String> {
+pub fn full_index(name: &str, shape: &[usize], given: &[usize]) -> Result<Vec<usize>, Diagnostic> {
     if shape.len() < 2 {
-        return Err(format!(
+        return Err(position_error(format!(
             "layer `{name}` has output shape {}, which has no (batch, ..., channel) axes to \
              explain",
             format::tuple(shape)
-        ));
+        )));
     }
     let spatial = shape.len() - 2;
     let (batch, channels) = (shape[0], shape[shape.len() - 1]);
@@ -182,20 +189,20 @@ pub fn full_index(name: &str, shape: &[usize], given: &[usize]) -> Result<Vec<us
         given.to_vec()
     } else if given.len() == spatial + 1 || given.len() == spatial {
         if batch != 1 {
-            return Err(format!(
+            return Err(position_error(format!(
                 "layer `{name}` has output shape {} with a batch of {batch}: give the batch \
                  item first, as in --at {}",
                 format::tuple(shape),
                 example_full(shape)
-            ));
+            )));
         }
         if given.len() == spatial && channels != 1 {
-            return Err(format!(
+            return Err(position_error(format!(
                 "layer `{name}` has {channels} channels (output shape {}): add the channel, as \
                  in --at {}",
                 format::tuple(shape),
                 example_position(shape)
-            ));
+            )));
         }
         let mut index = vec![0];
         index.extend_from_slice(given);
@@ -204,26 +211,26 @@ pub fn full_index(name: &str, shape: &[usize], given: &[usize]) -> Result<Vec<us
         }
         index
     } else {
-        return Err(format!(
+        return Err(position_error(format!(
             "`--at` has {} number{}, but layer `{name}` has output shape {} ({spatial} spatial \
              axes): write {}",
             given.len(),
             if given.len() == 1 { "" } else { "s" },
             format::tuple(shape),
             syntax()
-        ));
+        )));
     };
     let mut axis_labels = vec!["batch"];
     axis_labels.extend_from_slice(axis_names(spatial));
     axis_labels.push("channel");
     for ((&i, &len), label) in index.iter().zip(shape).zip(&axis_labels) {
         if i >= len {
-            return Err(format!(
+            return Err(position_error(format!(
                 "{label} {i} is out of range: layer `{name}` has output shape {}, so the {label} \
                  runs from 0 to {}",
                 format::tuple(shape),
                 len - 1
-            ));
+            )));
         }
     }
     Ok(index)
@@ -257,6 +264,11 @@ fn example_full(shape: &[usize]) -> String {
     parts.join(",")
 }
 
+/// A `--at` that is not a position in the layer (or a missing one).
+fn position_error(message: String) -> Diagnostic {
+    Diagnostic::error_unlocated(Code::Position, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,26 +290,29 @@ mod tests {
 
     #[test]
     fn position_mistakes_say_what_is_valid() {
-        let err = full_index("bump", &[1, 6, 1], &[7]).unwrap_err();
+        let err = full_index("bump", &[1, 6, 1], &[7]).unwrap_err().message;
         assert!(err.contains("position 7 is out of range"), "{err}");
         assert!(err.contains("from 0 to 5"), "{err}");
-        let err = full_index("dw", &[1, 3, 4], &[1]).unwrap_err();
+        let err = full_index("dw", &[1, 3, 4], &[1]).unwrap_err().message;
         assert!(
             err.contains("4 channels") && err.contains("--at 1,0"),
             "{err}"
         );
-        let err = full_index("b", &[2, 6, 1], &[3]).unwrap_err();
+        let err = full_index("b", &[2, 6, 1], &[3]).unwrap_err().message;
         assert!(
             err.contains("batch of 2") && err.contains("--at 0,3,0"),
             "{err}"
         );
-        let err = full_index("v", &[1, 6, 6, 1], &[1, 2, 3, 4, 5]).unwrap_err();
+        let err = full_index("v", &[1, 6, 6, 1], &[1, 2, 3, 4, 5])
+            .unwrap_err()
+            .message;
         assert!(
             err.contains("5 numbers") && err.contains("row,col"),
             "{err}"
         );
         assert!(parse_position("1,x")
             .unwrap_err()
+            .message
             .contains("`x` is not an index"));
         assert!(parse_position("-1").is_err());
         assert_eq!(example_position(&[2, 1]), "0,0");

@@ -195,6 +195,19 @@ fn define_floats(
 
 /// Emits one layer's body; returns a description of the kernel.
 #[allow(clippy::too_many_arguments)]
+/// Whether value `id` is model data with no infinity or NaN (what a layer computes is not
+/// known when compiling).
+fn is_finite_data(model: &Model, id: usize) -> bool {
+    match &model.values[id].kind {
+        // Chunks without an early exit inside, so that the test vectorises.
+        ValueKind::Input(t) => t
+            .data
+            .chunks(4096)
+            .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite())),
+        ValueKind::Layer(_) => false,
+    }
+}
+
 fn emit_layer(
     e: &mut Emitter,
     module: &mut JITModule,
@@ -245,6 +258,8 @@ fn emit_layer(
                 weights,
                 bias,
                 units,
+                // Only a folded kernel asks; the scan reads the whole input.
+                finite_input: nest.folded && is_finite_data(model, layer.inputs[0]),
             }
             .emit(e, inputs[0], output);
             if !activation::is_inline(conv.activation) {

@@ -16,19 +16,22 @@
 //! `fn(inputs: *const *const f32, output: *mut f32, first_unit: i64, end_unit: i64)`: an
 //! array of the layer's input buffers (merges take any number), its output buffer, all
 //! allocated by Rust, and the range of work units (rows) to compute, so that threads can
-//! split a layer (see `runtime::LayerCode`).
+//! split a layer (see `runtime::LayerCode`; the threads are `pool::Workers`).
 
 mod activation;
+mod affinity;
 mod compile;
 mod emit;
 mod host;
 pub mod lower;
+mod pool;
 mod runtime;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use compile::compile;
+pub use pool::RunError;
 pub use runtime::Compiled;
 
 /// How to compile.
@@ -105,6 +108,23 @@ impl fmt::Display for JitError {
 }
 
 impl std::error::Error for JitError {}
+
+impl JitError {
+    /// Its code in docs/errors.md.
+    pub fn code(&self) -> crate::diagnostic::Code {
+        use crate::diagnostic::Code;
+        match self {
+            JitError::HostUnsupported(_) => Code::HostUnsupported,
+            JitError::Unsupported(_) => Code::JitUnsupported,
+            JitError::Cranelift(_) => Code::CraneliftRejected,
+        }
+    }
+
+    /// The error as a diagnostic (it is not located in the spec).
+    pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic::error_unlocated(self.code(), self.to_string())
+    }
+}
 
 /// What was compiled for one layer, and what it cost.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ mod build;
 mod errors;
 
 use crate::ast::{Span, Spec};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use pest::Parser;
 
 #[derive(pest_derive::Parser)]
@@ -56,7 +56,7 @@ pub fn parse_conv(text: &str) -> Result<Spec, Vec<Diagnostic>> {
     diagnostics.extend(syntax_errors);
     if diagnostics.is_empty() && spec == Spec::default() {
         diagnostics.push(
-            Diagnostic::error(Span::new(0, 0), "the spec is empty")
+            Diagnostic::error(Code::EmptySpec, Span::new(0, 0), "the spec is empty")
                 .with_label("no statements")
                 .with_hint("declare an input and a layer: `input x (1, 3, 1) = [1 2 3]` ..."),
         );

@@ -14,6 +14,7 @@ pub mod maps;
 pub mod sheet;
 
 use crate::check::tensor::shape_text;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Conv, Layer, Model, Op, Tensor, ValueId, ValueKind};
 use crate::progress::Progress;
 use colormap::Range;
@@ -101,22 +102,31 @@ pub struct Written {
 }
 
 /// Writes the pictures of the values `shown` (computed as `values`) into `dir`, creating it.
-/// The error is a sentence for the user.
+/// The error says what could not be written.
 pub fn write(
     model: &Model,
     values: &[Tensor],
     shown: &[ValueId],
     dir: &Path,
     progress: &Progress,
-) -> Result<Written, String> {
+) -> Result<Written, Diagnostic> {
     let folder = dir.display();
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the picture folder `{folder}`: {e}"))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Diagnostic::error_unlocated(
+            Code::CannotCreateFolder,
+            format!("cannot create the picture folder `{folder}`: {e}"),
+        )
+    })?;
     let mut written = Written::default();
-    let mut save = |name: String, img: &RgbImage| -> Result<(), String> {
-        let bytes = files::png_bytes(img)?;
-        files::write_atomic(dir, &name, &bytes)
-            .map_err(|e| format!("cannot write `{}`: {e}", dir.join(&name).display()))?;
+    let mut save = |name: String, img: &RgbImage| -> Result<(), Diagnostic> {
+        let bytes = files::png_bytes(img)
+            .map_err(|message| Diagnostic::error_unlocated(Code::Encode, message))?;
+        files::write_atomic(dir, &name, &bytes).map_err(|e| {
+            Diagnostic::error_unlocated(
+                Code::CannotWrite,
+                format!("cannot write `{}`: {e}", dir.join(&name).display()),
+            )
+        })?;
         written.files += 1;
         Ok(())
     };

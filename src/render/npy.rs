@@ -5,21 +5,32 @@
 //! disk, then renamed over the final name. A crash or a full disk never leaves half an array
 //! under a name a later step would read.
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::Tensor;
 use npyz::WriterBuilder;
 use std::path::{Path, PathBuf};
 
 /// Writes every `(name, tensor)` into `dir` (created if missing); returns the files written,
-/// or a message saying what could not be written and why.
-pub fn write_all(dir: &Path, tensors: &[(&str, &Tensor)]) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the output folder `{}`: {e}", dir.display()))?;
+/// or what could not be written and why.
+pub fn write_all(dir: &Path, tensors: &[(&str, &Tensor)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let fail = |code, message| Diagnostic::error_unlocated(code, message);
+    std::fs::create_dir_all(dir).map_err(|e| {
+        fail(
+            Code::CannotCreateFolder,
+            format!("cannot create the output folder `{}`: {e}", dir.display()),
+        )
+    })?;
     let mut written = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
         let path = dir.join(file_name(name)?);
-        let bytes = encode(tensor).map_err(|e| format!("cannot encode `{name}` as .npy: {e}"))?;
-        write_atomically(&path, &bytes)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let bytes = encode(tensor)
+            .map_err(|e| fail(Code::Encode, format!("cannot encode `{name}` as .npy: {e}")))?;
+        write_atomically(&path, &bytes).map_err(|e| {
+            fail(
+                Code::CannotWrite,
+                format!("cannot write `{}`: {e}", path.display()),
+            )
+        })?;
         written.push(path);
     }
     Ok(written)
@@ -27,7 +38,7 @@ pub fn write_all(dir: &Path, tensors: &[(&str, &Tensor)]) -> Result<Vec<PathBuf>
 
 /// `<name>.npy`. Names from `.conv` are identifiers; TOML names are strings and might hold a
 /// path separator, which must not escape the output folder.
-fn file_name(name: &str) -> Result<String, String> {
+fn file_name(name: &str) -> Result<String, Diagnostic> {
     let safe = !name.is_empty()
         && !name.starts_with('.')
         && name
@@ -36,8 +47,11 @@ fn file_name(name: &str) -> Result<String, String> {
     if safe {
         Ok(format!("{name}.npy"))
     } else {
-        Err(format!(
-            "`{name}` cannot be a file name; rename the layer with letters, digits and `_`"
+        Err(Diagnostic::error_unlocated(
+            Code::InternalOutputName,
+            format!(
+                "`{name}` cannot be a file name; rename the layer with letters, digits and `_`"
+            ),
         ))
     }
 }

@@ -68,6 +68,9 @@ pub struct ConvKernel<'c> {
     pub bias: Option<Value>,
     /// The thread's units of work (see [`Walk::units`]).
     pub units: (Value, Value),
+    /// The input holds no infinity or NaN (it is model data, checked): only then may a folded
+    /// zero tap emit nothing, since `0 * inf` is NaN.
+    pub finite_input: bool,
 }
 
 impl ConvKernel<'_> {
@@ -93,6 +96,7 @@ impl ConvKernel<'_> {
                     e,
                     self.conv,
                     self.nest.folded,
+                    self.finite_input,
                     self.weights,
                     self.bias,
                 );

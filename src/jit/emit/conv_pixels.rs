@@ -22,6 +22,9 @@ pub struct PixelKernel<'c> {
     pub conv: &'c Conv,
     /// Weights and bias as constants in the code.
     pub folded: bool,
+    /// Folded zero taps may be dropped: the input is known to be finite (else `0 * x` must
+    /// stay, to turn an infinity or NaN into NaN as the interpreter does).
+    drop_zero_taps: bool,
     /// Packed weights `[tap][filter]` and bias, in memory.
     pub weights: Value,
     pub bias: Option<Value>,
@@ -34,6 +37,7 @@ impl<'c> PixelKernel<'c> {
         e: &mut Emitter,
         conv: &'c Conv,
         folded: bool,
+        finite_input: bool,
         weights: Value,
         bias: Option<Value>,
     ) -> Self {
@@ -50,6 +54,7 @@ impl<'c> PixelKernel<'c> {
         PixelKernel {
             conv,
             folded,
+            drop_zero_taps: folded && finite_input,
             weights,
             bias,
             hoisted,
@@ -58,6 +63,13 @@ impl<'c> PixelKernel<'c> {
 
     fn filters(&self) -> usize {
         self.conv.filters
+    }
+
+    /// Whether tap `t` contributes nothing to any filter: folded weights that are all zero.
+    /// Its input is then not even loaded (Cranelift at `opt_level=none` keeps dead loads).
+    fn skips(&self, t: usize) -> bool {
+        let filters = self.filters();
+        self.drop_zero_taps && (0..filters).all(|f| self.conv.kernel[t * filters + f] == 0.0)
     }
 
     /// The accumulator's start for filter `f`: its bias, or `None` for zero.
@@ -89,7 +101,7 @@ impl<'c> PixelKernel<'c> {
         if self.folded {
             let w = self.conv.kernel[k];
             return match (w, sum) {
-                (0.0, _) => sum,
+                (0.0, _) if self.drop_zero_taps => sum,
                 (1.0, None) => Some(x),
                 (1.0, Some(s)) => Some(e.b.ins().fadd(s, x)),
                 (-1.0, None) => Some(e.b.ins().fneg(x)),
@@ -142,6 +154,9 @@ impl<'c> PixelKernel<'c> {
             .collect();
         if vectors > 0 {
             for (i, &(t, _)) in pixels[0].taps.iter().enumerate() {
+                if self.skips(t) {
+                    continue;
+                }
                 for v in 0..vectors {
                     let offset = pixels[4 * v].taps[i].1;
                     let x = e.load(super::F32X4, input, offset);
@@ -173,6 +188,9 @@ impl<'c> PixelKernel<'c> {
             for f in 0..filters {
                 let mut sum = self.start(e, f, 1);
                 for &(t, offset) in &pixel.taps {
+                    if self.skips(t) {
+                        continue;
+                    }
                     let x = e.load(types::F32, input, offset);
                     sum = self.add_tap(e, t, f, x, sum, 1);
                 }

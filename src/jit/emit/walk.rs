@@ -50,8 +50,8 @@ pub struct Walk<'n> {
     pub out_channels: usize,
     pub pixels: usize,
     /// The thread's share of the work, `units lo..hi` (run-time values), where a unit is one
-    /// position of the outermost spatial axis of one batch item (one batch item for 1D
-    /// layers), numbered batch-major. A unit is computed by the same code whatever the range,
+    /// position of the outermost spatial axis of one batch item (a row; one output position
+    /// for 1D layers), numbered batch-major. A unit is computed by the same code whatever the range,
     /// so results do not depend on how the work is split.
     pub units: (Value, Value),
 }
@@ -62,11 +62,7 @@ pub fn unit_count(axes: &[AxisGeometry], batch: usize) -> usize {
 }
 
 fn rows_per_item(axes: &[AxisGeometry]) -> usize {
-    if axes.len() >= 2 {
-        axes[0].out_len
-    } else {
-        1
-    }
+    axes.first().map_or(1, |a| a.out_len)
 }
 
 impl Walk<'_> {
@@ -135,22 +131,12 @@ impl Walk<'_> {
             };
             let lo = clamp(e, self.units.0);
             let hi = clamp(e, self.units.1);
-            if self.axes.len() >= 2 {
-                let at = Place {
-                    input,
-                    output,
-                    shift: None,
-                };
-                self.axis(e, 0, at, &[(0, 0)], Some((lo, hi)), merge, block);
-            } else {
-                let any = e.b.ins().icmp(IntCC::SignedLessThan, lo, hi);
-                let at = Place {
-                    input,
-                    output,
-                    shift: None,
-                };
-                e.when(any, |e| self.axis(e, 0, at, &[(0, 0)], None, merge, block));
-            }
+            let at = Place {
+                input,
+                output,
+                shift: None,
+            };
+            self.axis(e, 0, at, &[(0, 0)], Some((lo, hi)), merge, block);
             let base = e.b.use_var(first_unit);
             let next = e.b.ins().iadd_imm_s(base, rows);
             e.b.def_var(first_unit, next);
@@ -244,6 +230,16 @@ impl Walk<'_> {
                     let in_start = e.b.ins().iadd_imm_s(in_start, first_cell * in_stride * 4);
                     let out_skip = e.b.ins().imul_imm_s(first, out_stride * 4);
                     let out_start = e.b.ins().iadd(output, out_skip);
+                    if innermost {
+                        // A 1D layer: the thread's positions of this stretch.
+                        let at = Place {
+                            input: in_start,
+                            output: out_start,
+                            shift,
+                        };
+                        self.interior_range(e, at, *len, count, &taps, step_in, block);
+                        continue;
+                    }
                     let in_var = e.pointer_var(in_start);
                     let out_var = e.pointer_var(out_start);
                     e.runtime_loop(count, &[(in_var, step_in), (out_var, out_stride)], |e| {
@@ -353,6 +349,60 @@ impl Walk<'_> {
         }
     }
 
+    /// [`Self::interior_row`] for `count` (a run-time value, at most `len`) positions of a
+    /// stretch of `len`: full blocks in a loop, then the tail, whose size is known only at
+    /// run time, by one piece per possible size. Each position is computed by the same
+    /// arithmetic in a block of any size, so results do not depend on the split.
+    #[allow(clippy::too_many_arguments)]
+    fn interior_range(
+        &self,
+        e: &mut Emitter,
+        at: Place,
+        len: usize,
+        count: Value,
+        taps: &[(usize, i64)],
+        step_in: i64,
+        block: &mut ShiftedBlockEmitter,
+    ) {
+        let Place {
+            input,
+            output,
+            shift,
+        } = at;
+        let out_step = self.out_channels as i64;
+        let per_block = self.pixels.min(len).max(1);
+        let pixels_at = |n: usize| -> Vec<Pixel> { pixels_at(taps, n, out_step, step_in) };
+        // Negative when the thread's range misses this stretch.
+        let zero = e.b.ins().iconst(types::I64, 0);
+        let count = e.b.ins().smax(count, zero);
+        let full = e.b.ins().udiv_imm_u(count, per_block as i64);
+        let in_var = e.pointer_var(input);
+        let out_var = e.pointer_var(output);
+        let pixels = pixels_at(per_block);
+        e.runtime_loop(
+            full,
+            &[
+                (in_var, step_in * per_block as i64),
+                (out_var, out_step * per_block as i64),
+            ],
+            |e| {
+                let i = e.b.use_var(in_var);
+                let o = e.b.use_var(out_var);
+                block(e, i, o, &pixels, shift);
+            },
+        );
+        let done = e.b.ins().imul_imm_s(full, per_block as i64);
+        let tail = e.b.ins().isub(count, done);
+        for n in 1..per_block {
+            let this_size = e.b.ins().icmp_imm_s(IntCC::Equal, tail, n as i64);
+            e.when(this_size, |e| {
+                let i = e.b.use_var(in_var);
+                let o = e.b.use_var(out_var);
+                block(e, i, o, &pixels_at(n), shift);
+            });
+        }
+    }
+
     /// The innermost interior: full blocks of `pixels` in a loop, then the tail block.
     #[allow(clippy::too_many_arguments)]
     fn interior_row(
@@ -370,17 +420,7 @@ impl Walk<'_> {
             shift,
         } = at;
         let out_step = self.out_channels as i64;
-        let pixels_at = |count: usize| -> Vec<Pixel> {
-            (0..count)
-                .map(|p| Pixel {
-                    out_offset: p as i64 * out_step,
-                    taps: taps
-                        .iter()
-                        .map(|&(t, off)| (t, off + p as i64 * step_in))
-                        .collect(),
-                })
-                .collect()
-        };
+        let pixels_at = |n: usize| -> Vec<Pixel> { pixels_at(taps, n, out_step, step_in) };
         let per_block = self.pixels.min(len).max(1);
         let full = len / per_block;
         let tail = len % per_block;
@@ -405,4 +445,17 @@ impl Walk<'_> {
             block(e, i, o, &pixels_at(tail), shift);
         }
     }
+}
+
+/// The first `count` pixels of a block: output offsets `out_step` apart, inputs `step_in`.
+fn pixels_at(taps: &[(usize, i64)], count: usize, out_step: i64, step_in: i64) -> Vec<Pixel> {
+    (0..count)
+        .map(|p| Pixel {
+            out_offset: p as i64 * out_step,
+            taps: taps
+                .iter()
+                .map(|&(t, off)| (t, off + p as i64 * step_in))
+                .collect(),
+        })
+        .collect()
 }

@@ -120,19 +120,25 @@ fn measure(
     let mut out = vec![0.0f32; model.values[1].shape.iter().product()];
     // Warm up, then time enough runs for about a second.
     let once = Instant::now();
-    compiled.call_layer(model, 0, &[&x.data], &mut out, threads);
+    compiled
+        .call_layer(model, 0, &[&x.data], &mut out, threads)
+        .unwrap();
     let runs = (1.0 / once.elapsed().as_secs_f64()).clamp(11.0, 2000.0) as usize;
     let times: Vec<Duration> = (0..runs)
         .map(|_| {
             let t = Instant::now();
-            compiled.call_layer(model, 0, &[&x.data], &mut out, threads);
+            compiled
+                .call_layer(model, 0, &[&x.data], &mut out, threads)
+                .unwrap();
             t.elapsed()
         })
         .collect();
     // The same again, by CPU time over all runs (the kernel's clock is coarse per call).
     let cpu_start = cpu_time();
     for _ in 0..runs {
-        compiled.call_layer(model, 0, &[&x.data], &mut out, threads);
+        compiled
+            .call_layer(model, 0, &[&x.data], &mut out, threads)
+            .unwrap();
     }
     let cpu_mean = match (cpu_start, cpu_time()) {
         (Some(a), Some(b)) => (b - a) / runs as u32,

@@ -127,7 +127,7 @@ fn layer_ids(model: &Model) -> Vec<usize> {
 /// guarded, zeroed output, on both sides, and compares with the ordinary run bit for bit.
 /// Returns the number of layers checked.
 pub fn check_guarded(model: &Model, compiled: &Compiled, what: &str) -> usize {
-    let values: Vec<Tensor> = compiled.run(model, 1);
+    let values: Vec<Tensor> = compiled.run(model, 1).unwrap();
     let ids = layer_ids(model);
     for (k, &id) in ids.iter().enumerate() {
         let ValueKind::Layer(layer) = &model.values[id].kind else {
@@ -141,7 +141,9 @@ pub fn check_guarded(model: &Model, compiled: &Compiled, what: &str) -> usize {
                 .collect();
             let slices: Vec<&[f32]> = inputs.iter().map(Guarded::as_slice).collect();
             let mut output = Guarded::new(&vec![0.0; values[id].len()], side, 0);
-            compiled.call_layer(model, k, &slices, output.as_mut_slice(), 1);
+            compiled
+                .call_layer(model, k, &slices, output.as_mut_slice(), 1)
+                .unwrap();
             let expected = &values[id].data;
             let got = output.as_slice();
             for (i, (g, e)) in got.iter().zip(expected).enumerate() {
@@ -269,5 +271,7 @@ fn overrun(side: Side) {
     // Not copied into: the mapping is zero-filled, and the copy would itself hit the guard.
     let input = Guarded::new(&vec![0.0; len], side, 1);
     let mut output = vec![0.0; model.values[1].shape.iter().product()];
-    compiled.call_layer(&model, 0, &[input.as_slice()], &mut output, 1);
+    compiled
+        .call_layer(&model, 0, &[input.as_slice()], &mut output, 1)
+        .unwrap();
 }

@@ -30,7 +30,7 @@ fn agree_folded(model: &Model, fold_weights: FoldWeights) -> Result<(), String> 
         },
     )
     .map_err(|e| e.to_string())?;
-    let jit = compiled.run(model, 1);
+    let jit = compiled.run(model, 1).map_err(|e| e.to_string())?;
     let reference = interp::run(model);
     let last = model.values.len() - 1;
     let tolerance = tolerance::tolerances(model);

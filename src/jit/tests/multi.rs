@@ -383,7 +383,7 @@ pub fn agree_layer_by_layer(model: &Model) -> Result<usize, String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    let jit = compiled.run(model, 1);
+    let jit = compiled.run(model, 1).map_err(|e| e.to_string())?;
     let mut layers = 0;
     for id in 0..model.values.len() {
         let Some(alone) = layer_alone(model, id, &jit) else {

@@ -16,9 +16,11 @@ fn same_bits(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
         ..Options::default()
     };
     let compiled = compile(model, &options).map_err(|e| e.to_string())?;
-    let one = compiled.run_split(model, 1, 0);
+    let one = compiled.run_split(model, 1, 0).map_err(|e| e.to_string())?;
     for threads in [2, 3] {
-        let many = compiled.run_split(model, threads, 0);
+        let many = compiled
+            .run_split(model, threads, 0)
+            .map_err(|e| e.to_string())?;
         for (id, (a, b)) in one.iter().zip(&many).enumerate() {
             let differs = a.data.len() != b.data.len()
                 || a.data

@@ -9,7 +9,7 @@ mod tensor;
 
 use super::Rule;
 use crate::ast::*;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use pest::iterators::{Pair, Pairs};
 use tensor::string_text;
 
@@ -59,8 +59,12 @@ impl Builder {
     /// Reports a part of the tree that the grammar should have produced but did not.
     fn internal(&mut self, span: Span, what: &str) {
         self.diagnostics.push(
-            Diagnostic::error(span, format!("internal error: the parser lost {what}"))
-                .with_hint("please report this as a bug in convc"),
+            Diagnostic::error(
+                Code::Internal,
+                span,
+                format!("internal error: the parser lost {what}"),
+            )
+            .with_hint("please report this as a bug in convc"),
         );
     }
 
@@ -192,10 +196,14 @@ impl Builder {
                     };
                     match first {
                         Some(first) => self.diagnostics.push(
-                            Diagnostic::error(span, format!("the layer has a second `{word}`"))
-                                .with_label(format!("second `{word}`"))
-                                .with_secondary(*first, format!("first `{word}` here"))
-                                .with_hint(format!("keep one `{word}` clause")),
+                            Diagnostic::error(
+                                Code::DuplicateClause,
+                                span,
+                                format!("the layer has a second `{word}`"),
+                            )
+                            .with_label(format!("second `{word}`"))
+                            .with_secondary(*first, format!("first `{word}` here"))
+                            .with_hint(format!("keep one `{word}` clause")),
                         ),
                         None => {
                             *first = Some(span);
@@ -209,6 +217,7 @@ impl Builder {
         if let (Some(kernel), Some(filter)) = (kernel_span, layer.filter_list.first()) {
             self.diagnostics.push(
                 Diagnostic::error(
+                    Code::KernelAndFilters,
                     kernel,
                     "the layer has both a `kernel` clause and `filter` clauses",
                 )
@@ -303,9 +312,13 @@ impl Builder {
             Ok(n) => Some(n),
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::error(span, format!("`{text}` is too large for an integer"))
-                        .with_label("out of range")
-                        .with_hint(format!("integers go up to {}", i64::MAX)),
+                    Diagnostic::error(
+                        Code::NumberTooLarge,
+                        span,
+                        format!("`{text}` is too large for an integer"),
+                    )
+                    .with_label("out of range")
+                    .with_hint(format!("integers go up to {}", i64::MAX)),
                 );
                 None
             }
@@ -318,7 +331,8 @@ impl Builder {
             Ok(x) => Some(Spanned::new(x, span)),
             Err(_) => {
                 let message = format!("`{}` is not a number", pair.as_str());
-                self.diagnostics.push(Diagnostic::error(span, message));
+                self.diagnostics
+                    .push(Diagnostic::error(Code::Internal, span, message));
                 None
             }
         }
@@ -331,9 +345,13 @@ impl Builder {
             Ok(n) => Some(Spanned::new(n, span)),
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::error(span, format!("the {what} `{}` is too large", pair.as_str()))
-                        .with_label("out of range")
-                        .with_hint(format!("{what}s go up to {}", u64::MAX)),
+                    Diagnostic::error(
+                        Code::NumberTooLarge,
+                        span,
+                        format!("the {what} `{}` is too large", pair.as_str()),
+                    )
+                    .with_label("out of range")
+                    .with_hint(format!("{what}s go up to {}", u64::MAX)),
                 );
                 None
             }

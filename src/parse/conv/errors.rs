@@ -7,7 +7,7 @@
 
 use super::Rule;
 use crate::ast::Span;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 const STATEMENT_KEYWORDS: [&str; 4] = ["input", "layer", "output", "expect"];
@@ -25,10 +25,12 @@ pub(super) fn syntax_error(error: &Error<Rule>, text: &str, offset: usize) -> (D
         ErrorVariant::ParsingError { positives, .. } => expected(positives, text, pos, found, span),
         // pest's own limits (native stack, call budget): the grammar is not recursive, so
         // only an enormous input reaches them.
-        ErrorVariant::CustomError { message } => {
-            Diagnostic::error(span, format!("the spec could not be parsed: {message}"))
-                .with_hint("split the spec into smaller parts, or load large data with `npy`")
-        }
+        ErrorVariant::CustomError { message } => Diagnostic::error(
+            Code::ParserLimit,
+            span,
+            format!("the spec could not be parsed: {message}"),
+        )
+        .with_hint("split the spec into smaller parts, or load large data with `npy`"),
     };
     (diagnostic, pos)
 }
@@ -61,8 +63,8 @@ fn expected(positives: &[Rule], text: &str, pos: usize, found: &str, span: Span)
         Some(context) => format!("expected {what} {context}, found {found_text}"),
         None => format!("expected {what}, found {found_text}"),
     };
-    let mut diagnostic =
-        Diagnostic::error(span, message).with_label(format!("expected {}", short(&phrases)));
+    let mut diagnostic = Diagnostic::error(Code::Syntax, span, message)
+        .with_label(format!("expected {}", short(&phrases)));
     let expects = |rule| positives.contains(&rule);
     if expects(Rule::kw_input) || expects(Rule::input_decl) || expects(Rule::spec) {
         diagnostic = diagnostic.with_suggestion(found, STATEMENT_KEYWORDS);

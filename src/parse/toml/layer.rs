@@ -3,7 +3,7 @@
 use super::tensor::{tensor, TENSOR_KEYS};
 use super::walk::{self, span_of, Key, Value};
 use crate::ast::{Arg, ArgValue, FilterDecl, Ident, LayerDecl, Span, Spanned};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use ::toml::de::{DeTable, DeValue};
 
 /// The keys a layer reads itself; every other key is an argument for the checker.
@@ -37,9 +37,13 @@ pub(super) fn layer(
         Some(value) => walk::names(value, "inputs", diags),
         None => {
             diags.push(
-                Diagnostic::error(span, format!("{this} has no `inputs`"))
-                    .with_label("no inputs")
-                    .with_hint("name what it reads: inputs = [\"image\"]"),
+                Diagnostic::error(
+                    Code::TomlMissingKey,
+                    span,
+                    format!("{this} has no `inputs`"),
+                )
+                .with_label("no inputs")
+                .with_hint("name what it reads: inputs = [\"image\"]"),
             );
             None
         }
@@ -90,9 +94,13 @@ fn required_string(
             .ok(),
         None => {
             diags.push(
-                Diagnostic::error(layer_span, format!("a layer needs `{key}`"))
-                    .with_label(format!("no `{key}`"))
-                    .with_hint(format!("write {example}")),
+                Diagnostic::error(
+                    Code::TomlMissingKey,
+                    layer_span,
+                    format!("a layer needs `{key}`"),
+                )
+                .with_label(format!("no `{key}`"))
+                .with_hint(format!("write {example}")),
             );
             None
         }
@@ -151,6 +159,7 @@ fn argument(
         // Only `kernel`, `bias` and `filter` hold tables, so this is most likely a misspelling
         // of one of them, or a tensor key that belongs inside one.
         let d = Diagnostic::error(
+            Code::TomlTableKey,
             span_of(key),
             format!(
                 "`{word}` in {layer} holds a table, but only {} may",

@@ -18,7 +18,7 @@ pub(crate) mod tests;
 mod walk;
 
 use crate::ast::{ExpectDecl, InputDecl, Span, Spanned, Spec};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use ::toml::de::{DeTable, DeValue};
 use walk::{span_of, Value};
 
@@ -72,8 +72,8 @@ fn syntax_error(error: &::toml::de::Error, text: &str) -> Diagnostic {
     };
     let message = format!("invalid TOML: {what}");
     let diagnostic = match error.span() {
-        Some(span) => Diagnostic::error(point_back(span.into(), text), message),
-        None => Diagnostic::error_unlocated(message),
+        Some(span) => Diagnostic::error(Code::TomlSyntax, point_back(span.into(), text), message),
+        None => Diagnostic::error_unlocated(Code::TomlSyntax, message),
     };
     let diagnostic = match expected {
         Some(expected) => diagnostic.with_label(format!("expected {expected}")),
@@ -109,11 +109,15 @@ fn tables<'a, 'i>(value: &'a Value<'i>, key: &str, diags: &mut Vec<Diagnostic>) 
         DeValue::Array(items) => items,
         DeValue::Table(_) => {
             diags.push(
-                Diagnostic::error(span_of(value), format!("`{key}` must be a list of tables"))
-                    .with_label("a single table")
-                    .with_hint(format!(
-                        "write [[{key}]], with two brackets, before each one"
-                    )),
+                Diagnostic::error(
+                    Code::TomlListOfTables,
+                    span_of(value),
+                    format!("`{key}` must be a list of tables"),
+                )
+                .with_label("a single table")
+                .with_hint(format!(
+                    "write [[{key}]], with two brackets, before each one"
+                )),
             );
             &[]
         }
@@ -177,9 +181,13 @@ fn expect(table: &Value<'_>, index: usize, diags: &mut Vec<Diagnostic>) -> Optio
             .ok(),
         None => {
             diags.push(
-                Diagnostic::error(span, "an expectation needs the `name` of what it expects")
-                    .with_label("no `name`")
-                    .with_hint("write name = \"LAYER\""),
+                Diagnostic::error(
+                    Code::TomlMissingKey,
+                    span,
+                    "an expectation needs the `name` of what it expects",
+                )
+                .with_label("no `name`")
+                .with_hint("write name = \"LAYER\""),
             );
             None
         }

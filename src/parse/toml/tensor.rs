@@ -3,7 +3,7 @@
 
 use super::walk::{self, span_of, Value};
 use crate::ast::{Builtin, Grid, Image, ImageMode, Init, Span, Spanned, TensorLit, TensorValue};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use ::toml::de::{DeTable, DeValue};
 
 /// Every key a tensor table may hold.
@@ -66,6 +66,7 @@ pub(super) fn tensor(
             if kind != Some(owner) {
                 diags.push(
                     Diagnostic::error(
+                        Code::TensorKeyAlone,
                         span_of(key),
                         format!("`{companion}` only goes with `{owner}`"),
                     )
@@ -77,9 +78,13 @@ pub(super) fn tensor(
     let value = match value_keys.as_slice() {
         [] => {
             diags.push(
-                Diagnostic::error(walk::extent(table), format!("{what} has no value"))
-                    .with_hint(format!("give one of {}", walk::quoted(VALUE_KEYS)))
-                    .with_hint("for example data = [0, 1, 0], or fill = 0"),
+                Diagnostic::error(
+                    Code::TensorNoValue,
+                    walk::extent(table),
+                    format!("{what} has no value"),
+                )
+                .with_hint(format!("give one of {}", walk::quoted(VALUE_KEYS)))
+                .with_hint("for example data = [0, 1, 0], or fill = 0"),
             );
             None
         }
@@ -87,6 +92,7 @@ pub(super) fn tensor(
         [(first, first_span, _), (second, second_span, _), ..] => {
             diags.push(
                 Diagnostic::error(
+                    Code::TensorTwoValues,
                     *second_span,
                     format!("{what} has both `{first}` and `{second}`"),
                 )
@@ -162,6 +168,7 @@ fn read_image(value: &Value<'_>, table: &DeTable<'_>) -> Result<TensorValue, Dia
             let word = walk::string(mode, "`mode`")?;
             let Some(parsed) = ImageMode::from_keyword(&word.value) else {
                 return Err(Diagnostic::error(
+                    Code::ImageMode,
                     word.span,
                     format!("`{}` is not an image mode", word.value),
                 )
@@ -237,6 +244,7 @@ fn read_data(
     if let Some(nested) = items.iter().find(|item| item.get_ref().is_array()) {
         diags.push(
             Diagnostic::error(
+                Code::TomlType,
                 span_of(nested),
                 format!("the data of {what} must be a flat list of numbers"),
             )
@@ -263,6 +271,7 @@ fn read_data(
     }
     if bad > MAX_ELEMENT_ERRORS {
         diags.push(Diagnostic::error(
+            Code::TomlType,
             span,
             format!(
                 "... and {} more values that are not numbers",

@@ -5,7 +5,7 @@
 //! front end reads it.
 
 use crate::ast::{Span, Spanned};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use ::toml::de::{DeString, DeTable, DeValue};
 
 pub(super) type TomlSpanned<T> = ::toml::Spanned<T>;
@@ -65,6 +65,7 @@ pub(super) fn number_value(value: &DeValue<'_>) -> Option<f64> {
 
 pub(super) fn expected(value: &Value<'_>, what: &str, wanted: &str) -> Diagnostic {
     Diagnostic::error(
+        Code::TomlType,
         span_of(value),
         format!("{what} must be {wanted}, not {}", kind(value.get_ref())),
     )
@@ -97,8 +98,12 @@ pub(super) fn number(value: &Value<'_>, what: &str) -> Result<Spanned<f64>, Diag
 pub(super) fn integer(value: &Value<'_>, what: &str) -> Result<i64, Diagnostic> {
     match value.get_ref() {
         DeValue::Integer(int) => i64::from_str_radix(int.as_str(), int.radix()).map_err(|_| {
-            Diagnostic::error(span_of(value), format!("{what} is too large"))
-                .with_label("beyond 64-bit integers")
+            Diagnostic::error(
+                Code::NumberTooLarge,
+                span_of(value),
+                format!("{what} is too large"),
+            )
+            .with_label("beyond 64-bit integers")
         }),
         _ => Err(expected(value, what, "a whole number")),
     }
@@ -109,6 +114,7 @@ pub(super) fn unsigned(value: &Value<'_>, what: &str) -> Result<Spanned<u64>, Di
     let span = span_of(value);
     match value.get_ref() {
         DeValue::Integer(int) if int.as_str().starts_with('-') => Err(Diagnostic::error(
+            Code::NegativeNumber,
             span,
             format!("{what} cannot be negative"),
         )
@@ -116,7 +122,7 @@ pub(super) fn unsigned(value: &Value<'_>, what: &str) -> Result<Spanned<u64>, Di
         DeValue::Integer(int) => u64::from_str_radix(int.as_str(), int.radix())
             .map(|v| Spanned::new(v, span))
             .map_err(|_| {
-                Diagnostic::error(span, format!("{what} is too large"))
+                Diagnostic::error(Code::NumberTooLarge, span, format!("{what} is too large"))
                     .with_label("beyond 64-bit integers")
             }),
         DeValue::Float(float) => {
@@ -154,9 +160,13 @@ pub(super) fn names(
         }
         DeValue::String(name) => {
             diags.push(
-                Diagnostic::error(span_of(value), format!("`{key}` must be a list of names"))
-                    .with_label("a single string")
-                    .with_hint(format!("write {key} = [\"{name}\"]")),
+                Diagnostic::error(
+                    Code::TomlListOfNames,
+                    span_of(value),
+                    format!("`{key}` must be a list of names"),
+                )
+                .with_label("a single string")
+                .with_hint(format!("write {key} = [\"{name}\"]")),
             );
             None
         }
@@ -170,8 +180,12 @@ pub(super) fn names(
 /// "`fitlers` is not a key of a layer", with the closest known key as a suggestion.
 pub(super) fn unknown_key(key: &Key<'_>, place: &str, known: &[&str]) -> Diagnostic {
     let word = key.get_ref().as_ref();
-    let d = Diagnostic::error(span_of(key), format!("unknown key `{word}` in {place}"))
-        .with_label("unknown key");
+    let d = Diagnostic::error(
+        Code::TomlUnknownKey,
+        span_of(key),
+        format!("unknown key `{word}` in {place}"),
+    )
+    .with_label("unknown key");
     match crate::diagnostic::suggest(word, known.iter().copied()) {
         Some(best) => d.with_hint(format!("did you mean `{best}`?")),
         None => d.with_hint(format!("the keys of {place} are {}", quoted(known))),

@@ -2,7 +2,7 @@
 
 use super::Builder;
 use crate::ast::*;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::parse::conv::Rule;
 use pest::iterators::Pair;
 
@@ -79,6 +79,7 @@ impl Builder {
                     let Some(value) = ImageMode::from_keyword(&word.value) else {
                         self.diagnostics.push(
                             Diagnostic::error(
+                                Code::ImageMode,
                                 word.span,
                                 format!("`{}` is not an image mode", word.value),
                             )
@@ -176,18 +177,26 @@ impl Builder {
             "filter" => LabelAxis::Filter,
             other => {
                 self.diagnostics.push(
-                    Diagnostic::error(span, format!("`{other}` is not an axis a label can name"))
-                        .with_label("unknown axis")
-                        .with_suggestion(other, AXIS_WORDS)
-                        .with_hint("labels name `batch`, `depth`, `channel` or `filter`"),
+                    Diagnostic::error(
+                        Code::LabelAxis,
+                        span,
+                        format!("`{other}` is not an axis a label can name"),
+                    )
+                    .with_label("unknown axis")
+                    .with_suggestion(other, AXIS_WORDS)
+                    .with_hint("labels name `batch`, `depth`, `channel` or `filter`"),
                 );
                 return None;
             }
         };
         if let Some(first) = earlier.iter().find(|l| l.axis.value == axis) {
             self.diagnostics.push(
-                Diagnostic::error(span, format!("the label names `{}` twice", axis.keyword()))
-                    .with_secondary(first.axis.span, "first named here"),
+                Diagnostic::error(
+                    Code::LabelTwice,
+                    span,
+                    format!("the label names `{}` twice", axis.keyword()),
+                )
+                .with_secondary(first.axis.span, "first named here"),
             );
             return None;
         }

@@ -82,7 +82,9 @@ pub fn bench(
     };
     // Every value once, so each layer is timed on its real inputs.
     let values = match &compiled {
-        Some(c) => c.run(model, threads).map_err(|e| e.diagnostic().render_plain())?,
+        Some(c) => c
+            .run(model, threads)
+            .map_err(|e| e.diagnostic().render_plain())?,
         None => interp::run(model),
     };
     let mut layers = Vec::new();

@@ -193,8 +193,6 @@ fn define_floats(
     Ok(id)
 }
 
-/// Emits one layer's body; returns a description of the kernel.
-#[allow(clippy::too_many_arguments)]
 /// Whether value `id` is model data with no infinity or NaN (what a layer computes is not
 /// known when compiling).
 fn is_finite_data(model: &Model, id: usize) -> bool {
@@ -208,6 +206,8 @@ fn is_finite_data(model: &Model, id: usize) -> bool {
     }
 }
 
+/// Emits one layer's body; returns a description of the kernel.
+#[allow(clippy::too_many_arguments)]
 fn emit_layer(
     e: &mut Emitter,
     module: &mut JITModule,

@@ -119,7 +119,7 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
     match op {
         // What `run` compiles by default: weights folded where `auto` folds them.
         Op::Conv(conv) => {
-            out = lower::lower_conv(conv, batch, crate::jit::FoldWeights::Auto)?.to_string()
+            out = jit::conv_nest(conv, batch, &jit::Options::default())?.to_string()
         }
         Op::Pool(p) => {
             let segments = p

@@ -1,9 +1,10 @@
 //! `jit::compile`: every layer lowered, emitted and compiled into one module, finalized once.
 
 use super::activation::{self, HELPER_SYMBOL};
+use super::avx512::Kernels;
 use super::emit::conv::{pack_weights, ConvKernel};
 use super::emit::{elementwise, pool, walk, Emitter, PTR};
-use super::lower::{lower_conv, segments};
+use super::lower::segments;
 use super::runtime::{CodeMemory, Compiled, LayerCode, LayerFn};
 use super::{host, JitError, LayerReport, Options};
 use crate::ir::{Layer, Model, Op, PaddingMode, ValueKind};
@@ -70,7 +71,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
                 params[1],
                 units,
                 helper_ref,
-                options.fold_weights,
+                options,
             )?;
             e.b.ins().return_(&[]);
             e.b.finalize(frontend_config);
@@ -202,7 +203,7 @@ fn emit_layer(
     output: Value,
     units: (Value, Value),
     helper: cranelift_codegen::ir::FuncRef,
-    fold_weights: super::FoldWeights,
+    options: &Options,
 ) -> Result<String, JitError> {
     let out_shape = &model.values[id].shape;
     let in_shape = &model.values[layer.inputs[0]].shape;
@@ -230,25 +231,33 @@ fn emit_layer(
     };
     let kernel = match &layer.op {
         Op::Conv(conv) => {
-            let nest = lower_conv(conv, batch, fold_weights)?;
+            let nest = super::conv_nest(conv, batch, options)?;
             let weights = data_address(e, &pack_weights(conv, &nest))?;
             let bias = match &conv.bias {
                 Some(b) => Some(data_address(e, b)?),
                 None => None,
             };
+            let wide = Kernels::new(module);
             ConvKernel {
                 conv,
                 nest: &nest,
                 weights,
                 bias,
                 units,
+                wide: &wide,
             }
             .emit(e, inputs[0], output);
+            let (asm_kernels, asm_bytes) = wide.finish()?;
             if !activation::is_inline(conv.activation) {
                 call_helper(e, conv.activation);
             }
+            let asm = if asm_kernels > 0 {
+                format!(", AVX-512 ({asm_kernels} assembled block kernels, {asm_bytes} bytes)")
+            } else {
+                String::new()
+            };
             format!(
-                "{:?} conv, {} pixels x {:?}, weights {}",
+                "{:?} conv, {} pixels x {:?}, weights {}{asm}",
                 nest.family,
                 nest.pixels,
                 nest.runs,

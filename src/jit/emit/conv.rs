@@ -46,16 +46,18 @@ pub fn pack_weights(conv: &Conv, nest: &LoopNest) -> Vec<f32> {
 }
 
 /// Everything the conv kernel reads besides the pointers of the block.
-pub struct ConvKernel<'c> {
+pub struct ConvKernel<'c, 'm> {
     pub conv: &'c Conv,
     pub nest: &'c LoopNest,
     pub weights: Value,
     pub bias: Option<Value>,
     /// The thread's units of work (see [`Walk::units`]).
     pub units: (Value, Value),
+    /// Where blocks of 16-lane runs go (`jit::avx512`).
+    pub wide: &'c crate::jit::avx512::Kernels<'m>,
 }
 
-impl ConvKernel<'_> {
+impl ConvKernel<'_, '_> {
     pub fn emit(&self, e: &mut Emitter, input: Value, output: Value) {
         let walk = Walk {
             axes: &self.conv.axes,
@@ -145,6 +147,10 @@ impl ConvKernel<'_> {
         pixels: &[Pixel],
         cpg: usize,
     ) {
+        if run.lanes == crate::jit::avx512::LANES {
+            let (conv, wide) = (self.conv, self.wide);
+            return wide.block(e, conv, run, input, weights, output, bias, pixels);
+        }
         let ty = Emitter::vector_type(run.lanes);
         let width = run.width() as i64;
         let acc = self.init_accumulators(e, run, bias, pixels.len());

@@ -152,6 +152,31 @@ struct JitArgs {
     /// Compile small filters' weights into the code as constants (the JIT).
     #[arg(long, value_enum, default_value_t = FoldArg::Auto)]
     fold_weights: FoldArg,
+    #[command(flatten)]
+    simd: SimdArgs,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct SimdArgs {
+    /// The vector code of dense convolutions (the JIT): `auto` uses AVX-512 kernels where
+    /// the CPU has AVX-512F, `portable` the f32x4 code every host runs.
+    #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
+    simd: SimdArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum SimdArg {
+    Auto,
+    Portable,
+}
+
+impl SimdArgs {
+    fn simd(self) -> crate::jit::Simd {
+        match self.simd {
+            SimdArg::Auto => crate::jit::Simd::Auto,
+            SimdArg::Portable => crate::jit::Simd::Portable,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -173,6 +198,7 @@ fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
                 FoldArg::Always => crate::jit::FoldWeights::Always,
                 FoldArg::Never => crate::jit::FoldWeights::Never,
             },
+            simd: jit.simd.simd(),
         }),
     }
 }

@@ -2,7 +2,7 @@
 //! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
 
 use super::commands::print;
-use super::{with_spec, BackendArg, LimitArgs};
+use super::{with_spec, BackendArg, LimitArgs, SimdArgs};
 use crate::bench;
 use crate::emit::{self, What};
 use crate::pipeline::Backend;
@@ -27,6 +27,8 @@ pub(super) struct EmitArgs {
     #[arg(long)]
     loops: bool,
     #[command(flatten)]
+    simd: SimdArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -50,6 +52,8 @@ pub(super) struct BenchArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    simd: SimdArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -63,7 +67,7 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
     };
     with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
         let result = emit::select(&loaded.model, args.layer.as_deref())
-            .and_then(|ids| emit::emit(&loaded.model, &ids, what));
+            .and_then(|ids| emit::emit(&loaded.model, &ids, what, args.simd.simd()));
         match result {
             Ok(text) => {
                 print(&text);
@@ -86,6 +90,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
             threads: args.threads,
             fold_weights: crate::jit::FoldWeights::Auto,
+            simd: args.simd.simd(),
         }),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {

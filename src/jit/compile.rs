@@ -62,16 +62,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
                 .collect();
             let units = (params[2], params[3]);
             let kernel = emit_layer(
-                &mut e,
-                module,
-                model,
-                id,
-                layer,
-                &inputs,
-                params[1],
-                units,
-                helper_ref,
-                options,
+                &mut e, module, model, id, layer, &inputs, params[1], units, helper_ref, options,
             )?;
             e.b.ins().return_(&[]);
             e.b.finalize(frontend_config);

@@ -16,9 +16,9 @@ use iced_x86::code_asm::*;
 
 /// The 32 vector registers.
 const ZMM: [AsmRegisterZmm; 32] = [
-    zmm0, zmm1, zmm2, zmm3, zmm4, zmm5, zmm6, zmm7, zmm8, zmm9, zmm10, zmm11, zmm12, zmm13,
-    zmm14, zmm15, zmm16, zmm17, zmm18, zmm19, zmm20, zmm21, zmm22, zmm23, zmm24, zmm25, zmm26,
-    zmm27, zmm28, zmm29, zmm30, zmm31,
+    zmm0, zmm1, zmm2, zmm3, zmm4, zmm5, zmm6, zmm7, zmm8, zmm9, zmm10, zmm11, zmm12, zmm13, zmm14,
+    zmm15, zmm16, zmm17, zmm18, zmm19, zmm20, zmm21, zmm22, zmm23, zmm24, zmm25, zmm26, zmm27,
+    zmm28, zmm29, zmm30, zmm31,
 ];
 
 /// Byte displacement of `floats`, refused when it does not fit an instruction's 32 bits (the
@@ -65,7 +65,11 @@ fn assemble_inner(shape: &KernelShape) -> Result<Vec<u8>, Box<dyn std::error::Er
             .pixels
             .iter()
             .enumerate()
-            .flat_map(|(p, taps)| taps.iter().filter(|(ft, _)| *ft == t).map(move |&(_, off)| (p, off)))
+            .flat_map(|(p, taps)| {
+                taps.iter()
+                    .filter(|(ft, _)| *ft == t)
+                    .map(move |&(_, off)| (p, off))
+            })
             .collect();
         if users.is_empty() {
             continue;

@@ -197,8 +197,7 @@ impl<'m> Kernels<'m> {
         // An unused argument still needs a value: the weights pointer stands in for no bias.
         let bias = bias.unwrap_or(weights);
         e.b.ins().call(function, &[input, weights, output, bias]);
-        if conv.activation != Activation::Linear && super::activation::is_inline(conv.activation)
-        {
+        if conv.activation != Activation::Linear && super::activation::is_inline(conv.activation) {
             for pixel in pixels {
                 for v in 0..run.width() / 4 {
                     let at = pixel.out_offset + (v * 4) as i64;

@@ -45,7 +45,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             .map_err(cranelift_error)?;
         ctx.func.signature = layer_signature(module);
         ctx.func.name = UserFuncName::user(0, id as u32);
-        let kernel = {
+        let (kernel, asm_kernels) = {
             let helper_ref = module.declare_func_in_func(helper, &mut ctx.func);
             let mut fb = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
             let entry = fb.create_block();
@@ -61,12 +61,12 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
                 })
                 .collect();
             let units = (params[2], params[3]);
-            let kernel = emit_layer(
+            let (kernel, asm_kernels) = emit_layer(
                 &mut e, module, model, id, layer, &inputs, params[1], units, helper_ref, options,
             )?;
             e.b.ins().return_(&[]);
             e.b.finalize(frontend_config);
-            kernel
+            (kernel, asm_kernels)
         };
         // Captured before `define_function`, which optimises the function in place: this is
         // the IR as emitted, the same text on every host.
@@ -95,6 +95,11 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             disassembly,
             clif,
             machine_code,
+            asm_kernels: if options.machine_code {
+                asm_kernels
+            } else {
+                Vec::new()
+            },
         });
     }
     let finalize_start = Instant::now();
@@ -195,7 +200,7 @@ fn emit_layer(
     units: (Value, Value),
     helper: cranelift_codegen::ir::FuncRef,
     options: &Options,
-) -> Result<String, JitError> {
+) -> Result<(String, Vec<Vec<u8>>), JitError> {
     let out_shape = &model.values[id].shape;
     let in_shape = &model.values[layer.inputs[0]].shape;
     let out_len: usize = out_shape.iter().product();
@@ -220,6 +225,7 @@ fn emit_layer(
         let gv = module.declare_data_in_func(data, e.b.func);
         Ok(e.b.ins().symbol_value(PTR, gv))
     };
+    let mut asm_kernels = Vec::new();
     let kernel = match &layer.op {
         Op::Conv(conv) => {
             let nest = super::conv_nest(conv, batch, options)?;
@@ -238,12 +244,14 @@ fn emit_layer(
                 wide: &wide,
             }
             .emit(e, inputs[0], output);
-            let (asm_kernels, asm_bytes) = wide.finish()?;
+            asm_kernels = wide.finish()?;
             if !activation::is_inline(conv.activation) {
                 call_helper(e, conv.activation);
             }
-            let asm = if asm_kernels > 0 {
-                format!(", AVX-512 ({asm_kernels} assembled block kernels, {asm_bytes} bytes)")
+            let asm = if !asm_kernels.is_empty() {
+                let bytes: usize = asm_kernels.iter().map(Vec::len).sum();
+                let count = asm_kernels.len();
+                format!(", AVX-512 ({count} assembled block kernels, {bytes} bytes)")
             } else {
                 String::new()
             };
@@ -291,5 +299,5 @@ fn emit_layer(
             "concatenate".into()
         }
     };
-    Ok(kernel)
+    Ok((kernel, asm_kernels))
 }

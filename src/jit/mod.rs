@@ -153,6 +153,9 @@ pub struct LayerReport {
     /// The machine code, with [`Options::machine_code`]; relocations (data addresses) are
     /// still unresolved, so their immediates read as zero.
     pub machine_code: Option<Vec<u8>>,
+    /// With [`Options::machine_code`]: the AVX-512 block kernels the function calls (see
+    /// `avx512`), each one's machine code.
+    pub asm_kernels: Vec<Vec<u8>>,
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub fn widen(nest: &mut LoopNest, conv: &Conv, enabled: bool) {
             vectors: rest / 4,
         });
     }
-    if rest % 4 > 0 {
+    if !rest.is_multiple_of(4) {
         runs.push(BlockRun {
             count: 1,
             lanes: 1,
@@ -144,7 +144,8 @@ struct Inner<'m> {
     module: &'m mut JITModule,
     /// Each distinct block's function and its reference in the layer's function.
     functions: HashMap<KernelShape, (FuncId, FuncRef)>,
-    code_bytes: usize,
+    /// Each kernel's machine code, in the order they were assembled.
+    code: Vec<Vec<u8>>,
     error: Option<JitError>,
 }
 
@@ -154,18 +155,18 @@ impl<'m> Kernels<'m> {
             inner: RefCell::new(Inner {
                 module,
                 functions: HashMap::new(),
-                code_bytes: 0,
+                code: Vec::new(),
                 error: None,
             }),
         }
     }
 
-    /// `(distinct kernels, bytes of their code)`, or the first error met while emitting.
-    pub fn finish(self) -> Result<(usize, usize), JitError> {
+    /// The machine code of every distinct kernel, or the first error met while emitting.
+    pub fn finish(self) -> Result<Vec<Vec<u8>>, JitError> {
         let inner = self.inner.into_inner();
         match inner.error {
             Some(e) => Err(e),
-            None => Ok((inner.functions.len(), inner.code_bytes)),
+            None => Ok(inner.code),
         }
     }
 
@@ -247,7 +248,7 @@ impl Inner<'_> {
         self.module
             .define_function_bytes(id, 64, &bytes, &[])
             .map_err(|e| internal(e.to_string()))?;
-        self.code_bytes += bytes.len();
+        self.code.push(bytes);
         Ok(id)
     }
 }

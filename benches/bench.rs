@@ -81,6 +81,7 @@ fn main() {
         let jit = run(Backend::Jit(JitSettings {
             threads: 1,
             fold_weights: FoldWeights::Auto,
+            simd: convc::jit::Simd::Auto,
         }));
         let interp = (macs <= cap).then(|| run(Backend::Interp));
         let gflops = |b: &ModelBench| 2.0 * macs as f64 / (b.total_run_ms * 1e-3) / 1e9;

@@ -74,6 +74,7 @@ pub fn bench(
         Backend::Jit(settings) => {
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
+                simd: settings.simd,
                 ..jit::Options::default()
             };
             Some(jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?)

@@ -49,6 +49,8 @@ pub struct JitSettings {
     /// Threads a layer may be split over; 0 means one per core.
     pub threads: usize,
     pub fold_weights: jit::FoldWeights,
+    /// AVX-512 kernels where the host has them, or the portable code (`--simd`).
+    pub simd: jit::Simd,
 }
 
 impl JitSettings {
@@ -218,6 +220,7 @@ pub fn execute_observed(
         Backend::Jit(settings) => {
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
+                simd: settings.simd,
                 ..jit::Options::default()
             };
             let compiled =

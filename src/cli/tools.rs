@@ -2,7 +2,7 @@
 //! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
 
 use super::commands::print;
-use super::{with_spec, BackendArg, FoldArg, LimitArgs};
+use super::{with_spec, BackendArg, FoldArg, LimitArgs, SimdArgs};
 use crate::bench;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, What};
@@ -27,6 +27,8 @@ pub(super) struct EmitArgs {
     /// The loop nest: interior loops, border pieces, register blocks and tails.
     #[arg(long)]
     loops: bool,
+    #[command(flatten)]
+    simd: SimdArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -55,6 +57,8 @@ pub(super) struct BenchArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    simd: SimdArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -68,7 +72,7 @@ pub(super) fn emit(args: EmitArgs, color: bool) -> i32 {
     };
     with_spec(&args.spec, args.limits.max_memory, color, |loaded| {
         let result = emit::select(&loaded.model, args.layer.as_deref())
-            .and_then(|ids| emit::emit(&loaded.model, &ids, what));
+            .and_then(|ids| emit::emit(&loaded.model, &ids, what, args.simd.simd()));
         match result {
             Ok(text) => {
                 print(&text);
@@ -95,6 +99,7 @@ pub(super) fn bench(args: BenchArgs, color: bool) -> i32 {
         BackendArg::Jit => Backend::Jit(crate::pipeline::JitSettings {
             threads: args.threads,
             fold_weights: args.fold_weights.into(),
+            simd: args.simd.simd(),
         }),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.
         BackendArg::Interp if args.threads != 1 => {

@@ -28,6 +28,12 @@ pub fn sources(sources: &[Option<usize>]) -> String {
 fn run_text(run: &BlockRun) -> String {
     if run.lanes == 1 {
         format!("{} scalar channel(s)", run.vectors)
+    } else if run.lanes == 16 {
+        format!(
+            "{} x f32x16 = {} channels, an assembled AVX-512 kernel per block",
+            run.vectors,
+            run.width()
+        )
     } else {
         format!(
             "{} x f32x{} = {} channels",

@@ -46,12 +46,17 @@ pub fn select(model: &Model, name: Option<&str>) -> Result<Vec<ValueId>, Diagnos
 }
 
 /// The text of `what` for the layers `ids` (from [`select`]).
-pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, Diagnostic> {
+pub fn emit(
+    model: &Model,
+    ids: &[ValueId],
+    what: What,
+    simd: jit::Simd,
+) -> Result<String, Diagnostic> {
     let mut out = String::new();
     if what == What::Loops {
         for &id in ids {
             header(&mut out, model, id);
-            out.push_str(&loop_nest(model, id).map_err(|e| e.diagnostic())?);
+            out.push_str(&loop_nest(model, id, simd).map_err(|e| e.diagnostic())?);
             out.push('\n');
         }
         return Ok(out);
@@ -60,6 +65,7 @@ pub fn emit(model: &Model, ids: &[ValueId], what: What) -> Result<String, Diagno
         clif: what == What::Clif,
         machine_code: what == What::Asm && asm::NEEDS_BYTES,
         disassemble: what == What::Asm && !asm::NEEDS_BYTES,
+        simd,
         ..jit::Options::default()
     };
     let compiled = jit::compile(model, &options).map_err(|e| e.diagnostic())?;
@@ -112,7 +118,7 @@ const POOL_PIXELS: usize = 2;
 
 /// The schedule of one layer: the conv's [`lower::LoopNest`], a pooling layer's segments, or
 /// the flat loop of an elementwise layer.
-fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
+fn loop_nest(model: &Model, id: ValueId, simd: jit::Simd) -> Result<String, jit::JitError> {
     let ValueKind::Layer(layer) = &model.values[id].kind else {
         return Ok(String::new());
     };
@@ -126,7 +132,11 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
     match op {
         // What `run` compiles by default: weights folded where `auto` folds them.
         Op::Conv(conv) => {
-            out = lower::lower_conv(conv, batch, crate::jit::FoldWeights::Auto)?.to_string()
+            let options = jit::Options {
+                simd,
+                ..jit::Options::default()
+            };
+            out = jit::conv_nest(conv, batch, &options)?.to_string()
         }
         Op::Pool(p) => {
             let segments = p

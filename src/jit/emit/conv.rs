@@ -61,7 +61,7 @@ struct Reduce<'a> {
 }
 
 /// Everything the conv kernel reads besides the pointers of the block.
-pub struct ConvKernel<'c> {
+pub struct ConvKernel<'c, 'm> {
     pub conv: &'c Conv,
     pub nest: &'c LoopNest,
     pub weights: Value,
@@ -71,9 +71,11 @@ pub struct ConvKernel<'c> {
     /// The input holds no infinity or NaN (it is model data, checked): only then may a folded
     /// zero tap emit nothing, since `0 * inf` is NaN.
     pub finite_input: bool,
+    /// Where blocks of 16-lane runs go (`jit::avx512`).
+    pub wide: &'c crate::jit::avx512::Kernels<'m>,
 }
 
-impl ConvKernel<'_> {
+impl ConvKernel<'_, '_> {
     pub fn emit(&self, e: &mut Emitter, input: Value, output: Value) {
         let walk = Walk {
             axes: &self.conv.axes,
@@ -172,6 +174,13 @@ impl ConvKernel<'_> {
         pixels: &[Pixel],
         cpg: usize,
     ) {
+        if run.lanes == crate::jit::avx512::LANES {
+            // `weights` already carries a merged border piece's tap shift (see `emit`): the
+            // assembled kernel reads tap `t` at `t * cpg * width` floats from it, the layout
+            // the f32x4 code reads, so the same offset selects the same weights.
+            let (conv, wide) = (self.conv, self.wide);
+            return wide.block(e, conv, run, input, weights, output, bias, pixels);
+        }
         let width = run.width() as i64;
         let acc = self.init_accumulators(e, run, bias, pixels.len());
         let taps: usize = self.conv.axes.iter().map(|a| a.kernel).product();

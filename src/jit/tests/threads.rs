@@ -3,16 +3,22 @@
 
 use super::models;
 use crate::ir::Model;
-use crate::jit::{compile, FoldWeights, Options};
+use crate::jit::{compile, FoldWeights, Options, Simd};
 use crate::pipeline;
 use proptest::prelude::*;
 use std::path::Path;
 
 /// Runs `model` on 1, 2 and 3 threads; `Err` names the first value that differs.
 fn same_bits(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
+    same_bits_with(model, fold_weights, Simd::Auto)
+}
+
+/// [`same_bits`] with the given vector code.
+pub fn same_bits_with(model: &Model, fold_weights: FoldWeights, simd: Simd) -> Result<(), String> {
     let options = Options {
         verify: true,
         fold_weights,
+        simd,
         ..Options::default()
     };
     let compiled = compile(model, &options).map_err(|e| e.to_string())?;

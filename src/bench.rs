@@ -75,6 +75,7 @@ pub fn bench(
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
                 max_code_size: settings.max_code_size,
+                simd: settings.simd,
                 ..jit::Options::default()
             };
             Some(jit::compile(model, &options).map_err(|e| e.diagnostic().render_plain())?)
@@ -84,7 +85,9 @@ pub fn bench(
     // Every value once, so each layer is timed on its real inputs.
     let stopped = |c: crate::cancel::Cancelled| crate::limits::cancelled_message(c.0);
     let values = match &compiled {
-        Some(c) => c.run(model, threads).map_err(|e| e.diagnostic().render_plain())?,
+        Some(c) => c
+            .run(model, threads)
+            .map_err(|e| e.diagnostic().render_plain())?,
         None => interp::run_observed(model, &mut |_| {}).map_err(stopped)?,
     };
     crate::cancel::check().map_err(stopped)?;

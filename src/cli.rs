@@ -185,6 +185,31 @@ struct JitArgs {
     /// Compile small filters' weights into the code as constants (the JIT).
     #[arg(long, value_enum, default_value_t = FoldArg::Auto)]
     fold_weights: FoldArg,
+    #[command(flatten)]
+    simd: SimdArgs,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct SimdArgs {
+    /// The vector code of dense convolutions (the JIT): `auto` uses AVX-512 kernels where
+    /// the CPU has AVX-512F, `portable` the f32x4 code every host runs.
+    #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
+    simd: SimdArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum SimdArg {
+    Auto,
+    Portable,
+}
+
+impl SimdArgs {
+    fn simd(self) -> crate::jit::Simd {
+        match self.simd {
+            SimdArg::Auto => crate::jit::Simd::Auto,
+            SimdArg::Portable => crate::jit::Simd::Portable,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -202,6 +227,7 @@ fn backend(b: BackendArg, jit: &JitArgs) -> Backend {
         BackendArg::Jit => Backend::Jit(pipeline::JitSettings {
             threads: jit.threads.map_or(0, |n| n as usize),
             fold_weights: jit.fold_weights.into(),
+            simd: jit.simd.simd(),
             ..pipeline::JitSettings::default()
         }),
     }

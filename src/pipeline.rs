@@ -56,6 +56,8 @@ pub struct JitSettings {
     /// Threads a layer may be split over; 0 means one per core.
     pub threads: usize,
     pub fold_weights: jit::FoldWeights,
+    /// AVX-512 kernels where the host has them, or the portable code (`--simd`).
+    pub simd: jit::Simd,
     /// The most machine code the model may compile to (`--max-code-size`).
     pub max_code_size: u64,
 }
@@ -66,6 +68,7 @@ impl Default for JitSettings {
             threads: 0,
             fold_weights: jit::FoldWeights::default(),
             max_code_size: crate::limits::DEFAULT_MAX_CODE_SIZE,
+            simd: jit::Simd::Auto,
         }
     }
 }
@@ -247,6 +250,7 @@ pub fn execute_observed(
             let options = jit::Options {
                 fold_weights: settings.fold_weights,
                 max_code_size: settings.max_code_size,
+                simd: settings.simd,
                 ..jit::Options::default()
             };
             let compiled =

@@ -219,9 +219,8 @@ fn a_full_disk_behind_standard_output_is_an_error() {
         .expect("convc runs");
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains(
-            "error[E0518]: cannot write to standard output: No space left on device"
-        ),
+        stderr(&o)
+            .contains("error[E0518]: cannot write to standard output: No space left on device"),
         "{}",
         stderr(&o)
     );

@@ -226,15 +226,13 @@ fn open(
         .open(&options.base_dir, path, file)
         .map_err(|e| match e {
             OpenError::Refused(d) => d,
-            OpenError::Io(e) => {
-                Diagnostic::error(
-                    Code::CannotOpen,
-                    path.span,
-                    format!("cannot open `{}`: {e}", file.display()),
-                )
-                .with_label("this file")
-                .with_hint("image paths are relative to the spec's directory")
-            }
+            OpenError::Io(e) => Diagnostic::error(
+                Code::CannotOpen,
+                path.span,
+                format!("cannot open `{}`: {e}", file.display()),
+            )
+            .with_label("this file")
+            .with_hint("image paths are relative to the spec's directory"),
         })?;
     let mut reader = ImageReader::new(std::io::BufReader::new(opened));
     if let Ok(format) = ImageFormat::from_path(file) {

@@ -58,7 +58,10 @@ pub fn check_counted(spec: &Spec, options: &Options) -> Result<(Model, Budget), 
     for node in &order {
         // Ctrl-C, SIGTERM or `--timeout` while reading big tensors: the caller reports it.
         if crate::cancel::requested().is_some() {
-            return Err(vec![Diagnostic::error_unlocated(Code::Interrupted, "stopped on request")]);
+            return Err(vec![Diagnostic::error_unlocated(
+                Code::Interrupted,
+                "stopped on request",
+            )]);
         }
         let value = match *node {
             graph::Node::Input(i) => {

@@ -2,7 +2,7 @@
 //! it runs). Their logic lives in `crate::emit` and `crate::bench`; this is the command line.
 
 use super::commands::print;
-use super::{with_spec, BackendArg, FoldArg, LimitArgs};
+use super::{with_spec, BackendArg, FoldArg, LimitArgs, SimdArgs};
 use crate::bench;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, What};
@@ -27,6 +27,8 @@ pub(super) struct EmitArgs {
     /// The loop nest: interior loops, border pieces, register blocks and tails.
     #[arg(long)]
     loops: bool,
+    #[command(flatten)]
+    simd: SimdArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -55,6 +57,8 @@ pub(super) struct BenchArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    simd: SimdArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -67,8 +71,15 @@ pub(super) fn emit(args: EmitArgs, allow_read: &[PathBuf], color: bool) -> i32 {
         What::Loops
     };
     with_spec(&args.spec, &args.limits, allow_read, color, |loaded| {
-        let result = emit::select(&loaded.model, args.layer.as_deref())
-            .and_then(|ids| emit::emit(&loaded.model, &ids, what, args.limits.max_code_size));
+        let result = emit::select(&loaded.model, args.layer.as_deref()).and_then(|ids| {
+            emit::emit(
+                &loaded.model,
+                &ids,
+                what,
+                args.limits.max_code_size,
+                args.simd.simd(),
+            )
+        });
         match result {
             Ok(text) => {
                 print(&text);
@@ -97,6 +108,7 @@ pub(super) fn bench(args: BenchArgs, allow_read: &[PathBuf], color: bool) -> i32
             .apply(Backend::Jit(crate::pipeline::JitSettings {
                 threads: args.threads,
                 fold_weights: args.fold_weights.into(),
+                simd: args.simd.simd(),
                 ..crate::pipeline::JitSettings::default()
             })),
         // The interpreter runs on one thread: timing one and labelling it N would mislead.

@@ -10,13 +10,27 @@ pub const NEEDS_BYTES: bool = cfg!(target_arch = "x86_64");
 /// The disassembly of one layer's function.
 #[cfg(target_arch = "x86_64")]
 pub fn text(report: &LayerReport) -> String {
-    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let Some(code) = &report.machine_code else {
         return "; (no machine code was kept)\n".into();
     };
+    let mut out = disassemble(code);
+    for (i, kernel) in report.asm_kernels.iter().enumerate() {
+        out.push_str(&format!(
+            "; AVX-512 block kernel {i} (assembled by convc, called above), {} bytes\n",
+            kernel.len()
+        ));
+        out.push_str(&disassemble(kernel));
+    }
+    out
+}
+
+/// Intel-syntax lines with offsets from the code's start (its load address differs on every
+/// run).
+#[cfg(target_arch = "x86_64")]
+fn disassemble(code: &[u8]) -> String {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let mut decoder = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
     let mut formatter = IntelFormatter::new();
-    // Offsets from the function's start: the code's load address differs on every run.
     formatter.options_mut().set_first_operand_char_index(8);
     let mut out = String::new();
     let mut line = String::new();

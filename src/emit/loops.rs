@@ -4,7 +4,7 @@
 //! loop per interior stretch and straight-line code per border position, the innermost
 //! interior cut into register blocks plus a tail block).
 
-use crate::jit::lower::{BlockRun, ConvFamily, LoopNest, Segment};
+use crate::jit::lower::{merged_borders, BlockRun, ConvFamily, LoopNest, Segment};
 use std::fmt::{self, Write};
 
 /// Loop variable names, outermost spatial axis first.
@@ -28,6 +28,12 @@ pub fn sources(sources: &[Option<usize>]) -> String {
 fn run_text(run: &BlockRun) -> String {
     if run.lanes == 1 {
         format!("{} scalar channel(s)", run.vectors)
+    } else if run.lanes == 16 {
+        format!(
+            "{} x f32x16 = {} channels, an assembled AVX-512 kernel per block",
+            run.vectors,
+            run.width()
+        )
     } else {
         format!(
             "{} x f32x{} = {} channels",
@@ -116,22 +122,32 @@ impl LoopNest {
     /// The batch loop and the spatial axes, at `depth` levels of indentation.
     fn spatial(&self, out: &mut String, depth: usize) {
         let _ = writeln!(out, "{}for n in 0..{}:", "  ".repeat(depth), self.batch);
-        axes(out, &self.segments, self.pixels, depth + 1, &|pixels| {
-            block_text(self, pixels)
-        });
+        // Dense and grouped kernels run mirrored border positions as one loop.
+        let merge = self.family == ConvFamily::Broadcast;
+        axes(
+            out,
+            &self.segments,
+            self.pixels,
+            merge,
+            depth + 1,
+            &|pixels| block_text(self, pixels),
+        );
     }
 }
 
 /// Prints the spatial loops over `segments` (outermost axis first), the innermost interior
 /// cut into blocks of `pixels` plus a tail block; `block(n)` describes a block of `n` pixels.
+/// `merge`: border positions of outer axes that read the same taps shifted share one loop
+/// (`lower::merged_borders`).
 pub fn axes(
     out: &mut String,
     segments: &[Vec<Segment>],
     pixels: usize,
+    merge: bool,
     depth: usize,
     block: &dyn Fn(usize) -> String,
 ) {
-    axis(out, segments, 0, pixels, depth, block);
+    axis(out, segments, 0, pixels, merge, depth, block);
 }
 
 fn axis(
@@ -139,6 +155,7 @@ fn axis(
     segments: &[Vec<Segment>],
     a: usize,
     pixels: usize,
+    merge: bool,
     depth: usize,
     block: &dyn Fn(usize) -> String,
 ) {
@@ -146,6 +163,11 @@ fn axis(
     let name = names.get(a).copied().unwrap_or("i");
     let pad = "  ".repeat(depth);
     let innermost = a + 1 == segments.len();
+    let merged = if merge && !innermost {
+        merged_borders(&segments[a])
+    } else {
+        Vec::new()
+    };
     for segment in &segments[a] {
         match segment {
             Segment::Interior { start, len } if innermost => {
@@ -173,18 +195,39 @@ fn axis(
                     "{pad}for {name} in {start}..{}:  # interior, no checks",
                     start + len
                 );
-                axis(out, segments, a + 1, pixels, depth + 1, block);
+                axis(out, segments, a + 1, pixels, merge, depth + 1, block);
             }
             Segment::Border { pos, sources: s } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{name} = {pos}:  # border, taps read {}",
-                    sources(s)
-                );
+                let group = merged.iter().find(|m| {
+                    (0..m.count as i64).any(|i| m.pos as i64 + i * m.pos_step == *pos as i64)
+                });
+                match group {
+                    Some(m) if m.pos != *pos => continue,
+                    Some(m) => {
+                        let positions: Vec<String> = (0..m.count as i64)
+                            .map(|i| (m.pos as i64 + i * m.pos_step).to_string())
+                            .collect();
+                        let _ = writeln!(
+                            out,
+                            "{pad}for {name} in [{}]:  # border, one loop: the same taps \
+                             shifted by {} per position, first reading {}",
+                            positions.join(", "),
+                            m.tap_step,
+                            sources(s)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "{pad}{name} = {pos}:  # border, taps read {}",
+                            sources(s)
+                        );
+                    }
+                }
                 if innermost {
                     let _ = writeln!(out, "{pad}  {}", block(1));
                 } else {
-                    axis(out, segments, a + 1, pixels, depth + 1, block);
+                    axis(out, segments, a + 1, pixels, merge, depth + 1, block);
                 }
             }
         }

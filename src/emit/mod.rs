@@ -51,12 +51,13 @@ pub fn emit(
     ids: &[ValueId],
     what: What,
     max_code_size: u64,
+    simd: jit::Simd,
 ) -> Result<String, Diagnostic> {
     let mut out = String::new();
     if what == What::Loops {
         for &id in ids {
             header(&mut out, model, id);
-            out.push_str(&loop_nest(model, id).map_err(|e| e.diagnostic())?);
+            out.push_str(&loop_nest(model, id, simd).map_err(|e| e.diagnostic())?);
             out.push('\n');
         }
         return Ok(out);
@@ -66,6 +67,7 @@ pub fn emit(
         machine_code: what == What::Asm && asm::NEEDS_BYTES,
         disassemble: what == What::Asm && !asm::NEEDS_BYTES,
         max_code_size,
+        simd,
         ..jit::Options::default()
     };
     let compiled = jit::compile(model, &options).map_err(|e| e.diagnostic())?;
@@ -118,7 +120,7 @@ const POOL_PIXELS: usize = 2;
 
 /// The schedule of one layer: the conv's [`lower::LoopNest`], a pooling layer's segments, or
 /// the flat loop of an elementwise layer.
-fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
+fn loop_nest(model: &Model, id: ValueId, simd: jit::Simd) -> Result<String, jit::JitError> {
     let ValueKind::Layer(layer) = &model.values[id].kind else {
         return Ok(String::new());
     };
@@ -132,7 +134,11 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
     match op {
         // What `run` compiles by default: weights folded where `auto` folds them.
         Op::Conv(conv) => {
-            out = lower::lower_conv(conv, batch, crate::jit::FoldWeights::Auto)?.to_string()
+            let options = jit::Options {
+                simd,
+                ..jit::Options::default()
+            };
+            out = jit::conv_nest(conv, batch, &options)?.to_string()
         }
         Op::Pool(p) => {
             let segments = p
@@ -151,7 +157,7 @@ fn loop_nest(model: &Model, id: ValueId) -> Result<String, jit::JitError> {
                      padded cells left out"
                 )
             };
-            loops::axes(&mut out, &segments, POOL_PIXELS, 1, &block);
+            loops::axes(&mut out, &segments, POOL_PIXELS, false, 1, &block);
         }
         Op::GlobalPool(g) => {
             let cells: usize = in_shape[1..in_shape.len().saturating_sub(1)]

@@ -1,9 +1,10 @@
 //! `jit::compile`: every layer lowered, emitted and compiled into one module, finalized once.
 
 use super::activation::{self, HELPER_SYMBOL};
+use super::avx512::Kernels;
 use super::emit::conv::{pack_weights, ConvKernel};
 use super::emit::{elementwise, pool, walk, Emitter, PTR};
-use super::lower::{lower_conv, segments};
+use super::lower::segments;
 use super::runtime::{CodeMemory, Compiled, LayerCode, LayerFn};
 use super::{host, JitError, LayerReport, Options};
 use crate::ir::{Layer, Model, Op, PaddingMode, ValueKind};
@@ -48,7 +49,7 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             .map_err(cranelift_error)?;
         ctx.func.signature = layer_signature(module);
         ctx.func.name = UserFuncName::user(0, id as u32);
-        let kernel = {
+        let (kernel, asm_kernels) = {
             let helper_ref = module.declare_func_in_func(helper, &mut ctx.func);
             let mut fb = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
             let entry = fb.create_block();
@@ -64,21 +65,12 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
                 })
                 .collect();
             let units = (params[2], params[3]);
-            let kernel = emit_layer(
-                &mut e,
-                module,
-                model,
-                id,
-                layer,
-                &inputs,
-                params[1],
-                units,
-                helper_ref,
-                options.fold_weights,
+            let (kernel, asm_kernels) = emit_layer(
+                &mut e, module, model, id, layer, &inputs, params[1], units, helper_ref, options,
             )?;
             e.b.ins().return_(&[]);
             e.b.finalize(frontend_config);
-            kernel
+            (kernel, asm_kernels)
         };
         // Captured before `define_function`, which optimises the function in place: this is
         // the IR as emitted, the same text on every host.
@@ -118,6 +110,11 @@ pub fn compile(model: &Model, options: &Options) -> Result<Compiled, JitError> {
             disassembly,
             clif,
             machine_code,
+            asm_kernels: if options.machine_code {
+                asm_kernels
+            } else {
+                Vec::new()
+            },
         });
     }
     let finalize_start = Instant::now();
@@ -215,7 +212,10 @@ fn define_floats(
         .declare_anonymous_data(false, false)
         .map_err(cranelift_error)?;
     let mut data = DataDescription::new();
-    let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let mut bytes = Vec::with_capacity(values.len() * 4);
+    for x in values {
+        bytes.extend_from_slice(&x.to_ne_bytes());
+    }
     // An empty object would still need an address; one zero float keeps it valid.
     data.define(if bytes.is_empty() { vec![0; 4] } else { bytes }.into_boxed_slice());
     data.set_align(16);
@@ -223,8 +223,6 @@ fn define_floats(
     Ok(id)
 }
 
-/// Emits one layer's body; returns a description of the kernel.
-#[allow(clippy::too_many_arguments)]
 /// Whether value `id` is model data with no infinity or NaN (what a layer computes is not
 /// known when compiling).
 fn is_finite_data(model: &Model, id: usize) -> bool {
@@ -238,6 +236,8 @@ fn is_finite_data(model: &Model, id: usize) -> bool {
     }
 }
 
+/// Emits one layer's body; returns a description of the kernel.
+#[allow(clippy::too_many_arguments)]
 fn emit_layer(
     e: &mut Emitter,
     module: &mut JITModule,
@@ -248,8 +248,8 @@ fn emit_layer(
     output: Value,
     units: (Value, Value),
     helper: cranelift_codegen::ir::FuncRef,
-    fold_weights: super::FoldWeights,
-) -> Result<String, JitError> {
+    options: &Options,
+) -> Result<(String, Vec<Vec<u8>>), JitError> {
     let out_shape = &model.values[id].shape;
     let in_shape = &model.values[layer.inputs[0]].shape;
     let out_len: usize = out_shape.iter().product();
@@ -274,14 +274,16 @@ fn emit_layer(
         let gv = module.declare_data_in_func(data, e.b.func);
         Ok(e.b.ins().symbol_value(PTR, gv))
     };
+    let mut asm_kernels = Vec::new();
     let kernel = match &layer.op {
         Op::Conv(conv) => {
-            let nest = lower_conv(conv, batch, fold_weights)?;
+            let nest = super::conv_nest(conv, batch, options)?;
             let weights = data_address(e, &pack_weights(conv, &nest))?;
             let bias = match &conv.bias {
                 Some(b) => Some(data_address(e, b)?),
                 None => None,
             };
+            let wide = Kernels::new(module);
             ConvKernel {
                 conv,
                 nest: &nest,
@@ -290,13 +292,22 @@ fn emit_layer(
                 units,
                 // Only a folded kernel asks; the scan reads the whole input.
                 finite_input: nest.folded && is_finite_data(model, layer.inputs[0]),
+                wide: &wide,
             }
             .emit(e, inputs[0], output);
+            asm_kernels = wide.finish()?;
             if !activation::is_inline(conv.activation) {
                 call_helper(e, conv.activation);
             }
+            let asm = if !asm_kernels.is_empty() {
+                let bytes: usize = asm_kernels.iter().map(Vec::len).sum();
+                let count = asm_kernels.len();
+                format!(", AVX-512 ({count} assembled block kernels, {bytes} bytes)")
+            } else {
+                String::new()
+            };
             format!(
-                "{:?} conv, {} pixels x {:?}, weights {}",
+                "{:?} conv, {} pixels x {:?}, weights {}{asm}",
                 nest.family,
                 nest.pixels,
                 nest.runs,
@@ -339,5 +350,5 @@ fn emit_layer(
             "concatenate".into()
         }
     };
-    Ok(kernel)
+    Ok((kernel, asm_kernels))
 }

@@ -2,7 +2,8 @@
 //!
 //! The passes, in order: [`segments`] splits every spatial axis into a check-free interior
 //! (one runtime loop) and border positions (each with its taps resolved at compile time);
-//! [`choose_blocking`] picks the register blocking (pixels x channel vectors) and the filter
+//! [`merged_borders`] finds border positions that read the same taps shifted, which dense
+//! convolutions run as one loop; [`choose_blocking`] picks the register blocking (pixels x channel vectors) and the filter
 //! blocks of each group. Code generation (`emit`) reads only this description and the layer's
 //! constants; `convc emit --loops` can print it.
 
@@ -56,6 +57,71 @@ pub fn segments(axis: &AxisGeometry, mode: PaddingMode) -> Result<Vec<Segment>, 
     }
     out.extend((hi.max(lo)..axis.out_len).map(border_at));
     Ok(out)
+}
+
+/// Border positions of one axis that read the same taps shifted: `count` positions from
+/// `pos` on, `pos_step` apart, whose first real tap moves by `tap_step` and the cell it reads
+/// by `cell_step` from one to the next. The JIT emits them as one loop with a constant trip count (for kernels that can shift
+/// their weights at run time: dense and grouped convolutions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergedBorder {
+    pub pos: usize,
+    pub count: usize,
+    pub pos_step: i64,
+    pub tap_step: i64,
+    pub cell_step: i64,
+}
+
+/// The border positions of `segments` that can share code, grouped (see [`MergedBorder`]):
+/// positions whose taps, without leading and trailing padding, read the same cells relative
+/// to the first, with positions, first taps and first cells evenly spaced.
+pub fn merged_borders(segments: &[Segment]) -> Vec<MergedBorder> {
+    // Per pattern (cells relative to the first real one), its positions as
+    // `(position, first real tap, its cell)`.
+    type Members = Vec<(usize, usize, usize)>;
+    let mut keyed: Vec<(Vec<Option<i64>>, Members)> = Vec::new();
+    for segment in segments {
+        let Segment::Border { pos, sources } = segment else {
+            continue;
+        };
+        let Some(first) = sources.iter().position(Option::is_some) else {
+            continue;
+        };
+        let last = sources.iter().rposition(Option::is_some).unwrap_or(first);
+        let cell = sources[first].unwrap_or(0);
+        let pattern: Vec<Option<i64>> = sources[first..=last]
+            .iter()
+            .map(|s| s.map(|s| s as i64 - cell as i64))
+            .collect();
+        match keyed.iter_mut().find(|(p, _)| *p == pattern) {
+            Some((_, members)) => members.push((*pos, first, cell)),
+            None => keyed.push((pattern, vec![(*pos, first, cell)])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, members) in keyed {
+        if members.len() < 2 {
+            continue;
+        }
+        let step = |i: usize| {
+            (
+                members[i].0 as i64 - members[i - 1].0 as i64,
+                members[i].1 as i64 - members[i - 1].1 as i64,
+                members[i].2 as i64 - members[i - 1].2 as i64,
+            )
+        };
+        let first_step = step(1);
+        if (2..members.len()).all(|i| step(i) == first_step) {
+            out.push(MergedBorder {
+                pos: members[0].0,
+                count: members.len(),
+                pos_step: first_step.0,
+                tap_step: first_step.1,
+                cell_step: first_step.2,
+            });
+        }
+    }
+    out
 }
 
 /// The output positions `lo..hi` whose every tap lands inside the input (empty if `hi <= lo`).
@@ -287,6 +353,36 @@ mod tests {
         assert_eq!(
             shape(&segments(&a, PaddingMode::Zeros).unwrap()),
             [(0, 0), (1, 0)]
+        );
+    }
+
+    #[test]
+    fn mirrored_borders_merge_into_one_loop() {
+        // 3x3 same on 8: position 0 reads [pad 0 1], position 7 reads [6 7 pad].
+        let a = resolve_axis(8, 3, 1, 1, AxisPadding::Same).unwrap();
+        let m = merged_borders(&segments(&a, PaddingMode::Zeros).unwrap());
+        assert_eq!(
+            m,
+            [MergedBorder {
+                pos: 0,
+                count: 2,
+                pos_step: 7,
+                tap_step: -1,
+                cell_step: 6
+            }]
+        );
+        // 7 taps, stride 2 on 224: 2 pads before and 3 after, so the three border
+        // positions read 5, 6 and 4 cells: nothing to merge.
+        let a = resolve_axis(224, 7, 2, 1, AxisPadding::Same).unwrap();
+        assert_eq!(
+            merged_borders(&segments(&a, PaddingMode::Zeros).unwrap()),
+            []
+        );
+        // Reflect redirects taps: [1 0 1] and [6 7 6] are not shifted copies.
+        let a = resolve_axis(8, 3, 1, 1, AxisPadding::Same).unwrap();
+        assert_eq!(
+            merged_borders(&segments(&a, PaddingMode::Reflect).unwrap()),
+            []
         );
     }
 

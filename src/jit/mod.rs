@@ -20,6 +20,7 @@
 
 mod activation;
 mod affinity;
+mod avx512;
 mod compile;
 mod emit;
 mod host;
@@ -50,6 +51,30 @@ pub struct Options {
     pub fold_weights: FoldWeights,
     /// The most machine code, in bytes, the whole model may compile to (`--max-code-size`).
     pub max_code_size: u64,
+    /// Which vector code dense convolutions may use (see [`Simd`]).
+    pub simd: Simd,
+}
+
+/// The vector code of dense and grouped convolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Simd {
+    /// AVX-512 kernels where the host has AVX-512F (x86-64), the portable f32x4 code
+    /// elsewhere.
+    #[default]
+    Auto,
+    /// The portable f32x4 code everywhere (what every non-AVX-512 host runs).
+    Portable,
+}
+
+/// Lowers a convolution to the loop nest `compile` emits for it under `options`.
+pub fn conv_nest(
+    conv: &crate::ir::Conv,
+    batch: usize,
+    options: &Options,
+) -> Result<lower::LoopNest, JitError> {
+    let mut nest = lower::lower_conv(conv, batch, options.fold_weights)?;
+    avx512::widen(&mut nest, conv, avx512::enabled(options.simd));
+    Ok(nest)
 }
 
 /// Compiling a filter's weights into the code: zero taps vanish, taps of 1 and -1 become
@@ -74,6 +99,7 @@ impl Default for Options {
             machine_code: false,
             fold_weights: FoldWeights::Auto,
             max_code_size: crate::limits::DEFAULT_MAX_CODE_SIZE,
+            simd: Simd::Auto,
         }
     }
 }
@@ -163,6 +189,9 @@ pub struct LayerReport {
     /// The machine code, with [`Options::machine_code`]; relocations (data addresses) are
     /// still unresolved, so their immediates read as zero.
     pub machine_code: Option<Vec<u8>>,
+    /// With [`Options::machine_code`]: the AVX-512 block kernels the function calls (see
+    /// `avx512`), each one's machine code.
+    pub asm_kernels: Vec<Vec<u8>>,
 }
 
 #[cfg(test)]

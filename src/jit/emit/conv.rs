@@ -10,6 +10,7 @@
 //! channels instead: lane `c` reads input channel `c` and its own weight, and the Keras
 //! kernel `(k..., 1, C)` is already in the order they stream.
 
+use super::taps;
 use super::walk::{Pixel, Walk};
 use super::Emitter;
 use crate::ir::{Activation, Conv};
@@ -45,8 +46,22 @@ pub fn pack_weights(conv: &Conv, nest: &LoopNest) -> Vec<f32> {
     packed
 }
 
+/// Multiply-adds a full block may unroll (taps x pixels x vectors) before its outer kernel
+/// axes become loops: 3x3 over 5 pixels x 2 vectors (90) stays straight-line, a 7x7 window
+/// loops over its rows. Compile time is linear in instructions (three per multiply-add).
+const MAX_UNROLLED_FMAS: usize = 100;
+
+/// What the reduction of one block works on.
+struct Reduce<'a> {
+    run: &'a BlockRun,
+    acc: &'a [cranelift_frontend::Variable],
+    cpg: usize,
+    /// A border piece: some pixel reads padding.
+    partial: bool,
+}
+
 /// Everything the conv kernel reads besides the pointers of the block.
-pub struct ConvKernel<'c> {
+pub struct ConvKernel<'c, 'm> {
     pub conv: &'c Conv,
     pub nest: &'c LoopNest,
     pub weights: Value,
@@ -56,9 +71,11 @@ pub struct ConvKernel<'c> {
     /// The input holds no infinity or NaN (it is model data, checked): only then may a folded
     /// zero tap emit nothing, since `0 * inf` is NaN.
     pub finite_input: bool,
+    /// Where blocks of 16-lane runs go (`jit::avx512`).
+    pub wide: &'c crate::jit::avx512::Kernels<'m>,
 }
 
-impl ConvKernel<'_> {
+impl ConvKernel<'_, '_> {
     pub fn emit(&self, e: &mut Emitter, input: Value, output: Value) {
         let walk = Walk {
             axes: &self.conv.axes,
@@ -128,7 +145,15 @@ impl ConvKernel<'_> {
                     let w = e.b.use_var(wr);
                     let o = e.b.use_var(or);
                     let bias = br.map(|v| e.b.use_var(v));
-                    walk.emit(e, x, o, &mut |e, i, o, pixels| {
+                    walk.emit_merged(e, x, o, &mut |e, i, o, pixels, shift| {
+                        // Merged border pieces read the weights of taps `shift` further on.
+                        let w = match shift {
+                            Some(s) => {
+                                let bytes = e.b.ins().imul_imm_s(s, (cpg * run.width() * 4) as i64);
+                                e.b.ins().iadd(w, bytes)
+                            }
+                            None => w,
+                        };
                         self.broadcast_block(e, run, i, w, o, bias, pixels, cpg)
                     });
                 });
@@ -149,59 +174,168 @@ impl ConvKernel<'_> {
         pixels: &[Pixel],
         cpg: usize,
     ) {
-        let ty = Emitter::vector_type(run.lanes);
+        if run.lanes == crate::jit::avx512::LANES {
+            // `weights` already carries a merged border piece's tap shift (see `emit`): the
+            // assembled kernel reads tap `t` at `t * cpg * width` floats from it, the layout
+            // the f32x4 code reads, so the same offset selects the same weights.
+            let (conv, wide) = (self.conv, self.wide);
+            return wide.block(e, conv, run, input, weights, output, bias, pixels);
+        }
         let width = run.width() as i64;
         let acc = self.init_accumulators(e, run, bias, pixels.len());
         let taps: usize = self.conv.axes.iter().map(|a| a.kernel).product();
-        let x_var = e.pointer_var(input);
-        let w_var = e.pointer_var(weights);
-        e.counted_loop(cpg, &[(x_var, 1), (w_var, width)], |e| {
-            let x = e.b.use_var(x_var);
-            let w = e.b.use_var(w_var);
-            for t in 0..taps {
-                let users: Vec<(usize, i64)> = pixels
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(p, px)| {
-                        px.taps
-                            .iter()
-                            .find(|(ft, _)| *ft == t)
-                            .map(|&(_, off)| (p, off))
-                    })
-                    .collect();
-                if users.is_empty() {
-                    continue;
-                }
-                let wq: Vec<Value> = (0..run.vectors)
-                    .map(|q| e.load(ty, w, (t * cpg) as i64 * width + (q * run.lanes) as i64))
-                    .collect();
-                for (p, off) in users {
-                    let scalar = e.load(types::F32, x, off);
-                    for (q, &wv) in wq.iter().enumerate() {
-                        // A broadcast per multiply-add, each with its own load: x64
-                        // Cranelift folds a single-use `splat(load)` into one
-                        // `vbroadcastss xmm, m32` (a pure load), while a shared one costs a
-                        // shuffle on an FMA port plus a register copy (the FMA overwrites a
-                        // multiplicand). Measured 27 -> see ARCHITECTURE notes.
-                        let xb = if run.lanes == 4 {
-                            let scalar = if q == 0 {
-                                scalar
-                            } else {
-                                e.load(types::F32, x, off)
-                            };
-                            e.b.ins().splat(ty, scalar)
-                        } else {
+        let block_taps = taps::block_taps(pixels);
+        // Pixels missing taps (padding) are border pieces, which cover few outputs: there
+        // every kernel axis with repeating taps becomes a loop, to keep the code small (and
+        // Cranelift's compile time with it).
+        let partial = pixels.iter().any(|p| p.taps.len() < taps);
+        let reduce = Reduce {
+            run,
+            acc: &acc,
+            cpg,
+            partial,
+        };
+        if partial {
+            // Border pieces loop over input channels innermost (see `reduce`).
+            self.reduce(e, &reduce, input, weights, &block_taps, 0);
+        } else {
+            let x_var = e.pointer_var(input);
+            let w_var = e.pointer_var(weights);
+            e.counted_loop(cpg, &[(x_var, 1), (w_var, width)], |e| {
+                let x = e.b.use_var(x_var);
+                let w = e.b.use_var(w_var);
+                self.reduce(e, &reduce, x, w, &block_taps, 0);
+            });
+        }
+        self.store(e, run, output, pixels, &acc);
+    }
+
+    /// Multiply-adds of `taps` (from kernel axis `axis` inward) into the accumulators. An
+    /// axis becomes a loop over its runs of shifted taps ([`taps::runs`]) in border pieces
+    /// (`partial`), and in full blocks where unrolling the rest would exceed
+    /// [`MAX_UNROLLED_FMAS`] (the innermost axis of a full block always stays unrolled: that
+    /// is the hot loop body).
+    fn reduce(
+        &self,
+        e: &mut Emitter,
+        r: &Reduce,
+        x: Value,
+        w: Value,
+        taps: &[taps::Tap],
+        axis: usize,
+    ) {
+        let axes = &self.conv.axes;
+        let innermost = axis + 1 == axes.len();
+        let fmas: usize = taps
+            .iter()
+            .map(|t| t.offsets.iter().flatten().count() * r.run.vectors)
+            .sum();
+        let loop_here =
+            axis < axes.len() && (r.partial || (!innermost && fmas > MAX_UNROLLED_FMAS));
+        if !loop_here {
+            self.leaf(e, r, x, w, taps);
+            return;
+        }
+        let flat_step: usize = axes[axis + 1..].iter().map(|a| a.kernel).product();
+        let width = r.run.width() as i64;
+        for tap_run in taps::runs(taps, flat_step, axes[axis].kernel) {
+            if tap_run.count == 1 {
+                self.reduce(e, r, x, w, &tap_run.taps, axis + 1);
+                continue;
+            }
+            let xr = e.pointer_var(x);
+            let wr = e.pointer_var(w);
+            // Neighbouring taps of the innermost axis that read neighbouring cells (dilation
+            // 1, one group) are one stretch of `count x channels` floats of input and of
+            // packed weight rows: one loop covers taps and input channels together.
+            let cpg = r.cpg as i64;
+            if r.partial
+                && innermost
+                && tap_run.offset_step == cpg
+                && r.cpg == self.conv.in_channels
+            {
+                e.counted_loop(tap_run.count * r.cpg, &[(xr, 1), (wr, width)], |e| {
+                    let x = e.b.use_var(xr);
+                    let w = e.b.use_var(wr);
+                    self.unrolled(e, r, x, w, &tap_run.taps);
+                });
+                continue;
+            }
+            let w_step = (tap_run.flat_step * r.cpg) as i64 * width;
+            e.counted_loop(
+                tap_run.count,
+                &[(xr, tap_run.offset_step), (wr, w_step)],
+                |e| {
+                    let x = e.b.use_var(xr);
+                    let w = e.b.use_var(wr);
+                    self.reduce(e, r, x, w, &tap_run.taps, axis + 1);
+                },
+            );
+        }
+    }
+
+    /// The innermost work of the reduction: `taps` unrolled, inside a loop over input
+    /// channels in border pieces (full blocks loop over channels outermost).
+    fn leaf(&self, e: &mut Emitter, r: &Reduce, x: Value, w: Value, taps: &[taps::Tap]) {
+        if !r.partial {
+            self.unrolled(e, r, x, w, taps);
+            return;
+        }
+        let xr = e.pointer_var(x);
+        let wr = e.pointer_var(w);
+        let width = r.run.width() as i64;
+        e.counted_loop(r.cpg, &[(xr, 1), (wr, width)], |e| {
+            let x = e.b.use_var(xr);
+            let w = e.b.use_var(wr);
+            self.unrolled(e, r, x, w, taps);
+        });
+    }
+
+    /// `taps` fully unrolled: per tap, the weight vectors, then one broadcast input value per
+    /// pixel and vector.
+    fn unrolled(&self, e: &mut Emitter, r: &Reduce, x: Value, w: Value, taps: &[taps::Tap]) {
+        let run = r.run;
+        let ty = Emitter::vector_type(run.lanes);
+        let width = run.width() as i64;
+        for tap in taps {
+            let t = tap.flat;
+            let users: Vec<(usize, i64)> = tap
+                .offsets
+                .iter()
+                .enumerate()
+                .filter_map(|(p, off)| off.map(|off| (p, off)))
+                .collect();
+            if users.is_empty() {
+                continue;
+            }
+            let wq: Vec<Value> = (0..run.vectors)
+                .map(|q| e.load(ty, w, (t * r.cpg) as i64 * width + (q * run.lanes) as i64))
+                .collect();
+            for (p, off) in users {
+                let scalar = e.load(types::F32, x, off);
+                for (q, &wv) in wq.iter().enumerate() {
+                    // A broadcast per multiply-add, each with its own load: x64
+                    // Cranelift folds a single-use `splat(load)` into one
+                    // `vbroadcastss xmm, m32` (a pure load), while a shared one costs a
+                    // shuffle on an FMA port plus a register copy (the FMA overwrites a
+                    // multiplicand). Measured 27 -> see ARCHITECTURE notes.
+                    let xb = if run.lanes == 4 {
+                        let scalar = if q == 0 {
                             scalar
+                        } else {
+                            e.load(types::F32, x, off)
                         };
-                        let var = acc[p * run.vectors + q];
-                        let sum = e.b.use_var(var);
-                        let next = e.mul_add(xb, wv, sum);
-                        e.b.def_var(var, next);
-                    }
+                        e.b.ins().splat(ty, scalar)
+                    } else {
+                        scalar
+                    };
+                    let var = r.acc[p * run.vectors + q];
+                    let sum = e.b.use_var(var);
+                    let next = e.mul_add(xb, wv, sum);
+                    e.b.def_var(var, next);
                 }
             }
-        });
-        self.store(e, run, output, pixels, &acc);
+        }
     }
 
     /// Depthwise, multiplier 1: vectors across channels, each lane its own weight.

@@ -9,6 +9,7 @@ pub mod conv;
 mod conv_pixels;
 pub mod elementwise;
 pub mod pool;
+mod taps;
 pub mod walk;
 
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};

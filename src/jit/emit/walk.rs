@@ -9,7 +9,7 @@
 
 use super::Emitter;
 use crate::geometry::AxisGeometry;
-use crate::jit::lower::Segment;
+use crate::jit::lower::{merged_borders, Segment};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 
@@ -25,6 +25,21 @@ pub struct Pixel {
 
 /// Emits the kernel for one block: `(emitter, input pointer, output pointer, pixels)`.
 pub type BlockEmitter<'k> = dyn FnMut(&mut Emitter, Value, Value, &[Pixel]) + 'k;
+
+/// [`BlockEmitter`] for kernels that accept merged border pieces ([`Walk::emit_merged`]):
+/// the last argument, when present, is a run-time number of flat taps to add to every
+/// pixel's tap indices (the kernel offsets its weights by as many taps).
+pub type ShiftedBlockEmitter<'k> =
+    dyn FnMut(&mut Emitter, Value, Value, &[Pixel], Option<Value>) + 'k;
+
+/// Where a piece of the walk works: its input and output pointers, and the run-time tap
+/// shift of merged border pieces (see [`ShiftedBlockEmitter`]).
+#[derive(Clone, Copy)]
+struct Place {
+    input: Value,
+    output: Value,
+    shift: Option<Value>,
+}
 
 /// The shape facts the walk needs.
 pub struct Walk<'n> {
@@ -63,6 +78,36 @@ impl Walk<'_> {
 
     /// Emits the loops; `block` emits the kernel for one block of pixels.
     pub fn emit(&self, e: &mut Emitter, input: Value, output: Value, block: &mut BlockEmitter) {
+        self.emit_loops(e, input, output, false, &mut |e, i, o, pixels, shift| {
+            debug_assert!(
+                shift.is_none(),
+                "no merged border pieces without emit_merged"
+            );
+            block(e, i, o, pixels)
+        });
+    }
+
+    /// [`Self::emit`], with the border positions of each outer axis that read the same taps
+    /// shifted merged into one loop (see [`crate::jit::lower::MergedBorder`]): fewer pieces of code to compile.
+    /// For kernels whose taps may be shifted at run time (weights loaded, not folded).
+    pub fn emit_merged(
+        &self,
+        e: &mut Emitter,
+        input: Value,
+        output: Value,
+        block: &mut ShiftedBlockEmitter,
+    ) {
+        self.emit_loops(e, input, output, true, block);
+    }
+
+    fn emit_loops(
+        &self,
+        e: &mut Emitter,
+        input: Value,
+        output: Value,
+        merge: bool,
+        block: &mut ShiftedBlockEmitter,
+    ) {
         let (in_item, out_item) = self.strides(0);
         let in_item = in_item * self.axes[0].in_len as i64;
         let out_item = out_item * self.axes[0].out_len as i64;
@@ -86,7 +131,12 @@ impl Walk<'_> {
             };
             let lo = clamp(e, self.units.0);
             let hi = clamp(e, self.units.1);
-            self.axis(e, 0, input, output, &[(0, 0)], Some((lo, hi)), block);
+            let at = Place {
+                input,
+                output,
+                shift: None,
+            };
+            self.axis(e, 0, at, &[(0, 0)], Some((lo, hi)), merge, block);
             let base = e.b.use_var(first_unit);
             let next = e.b.ins().iadd_imm_s(base, rows);
             e.b.def_var(first_unit, next);
@@ -100,12 +150,17 @@ impl Walk<'_> {
         &self,
         e: &mut Emitter,
         a: usize,
-        input: Value,
-        output: Value,
+        at: Place,
         prefix: &[(usize, i64)],
         rows: Option<(Value, Value)>,
-        block: &mut BlockEmitter,
+        merge: bool,
+        block: &mut ShiftedBlockEmitter,
     ) {
+        let Place {
+            input,
+            output,
+            shift,
+        } = at;
         let geometry = &self.axes[a];
         let (in_stride, out_stride) = self.strides(a);
         let innermost = a + 1 == self.axes.len();
@@ -117,6 +172,11 @@ impl Walk<'_> {
                 }
             }
             out
+        };
+        let merged = if merge && !innermost {
+            merged_borders(&self.segments[a])
+        } else {
+            Vec::new()
         };
         for segment in &self.segments[a] {
             match segment {
@@ -134,7 +194,12 @@ impl Walk<'_> {
                         let out_start =
                             e.b.ins().iadd_imm_s(output, *start as i64 * out_stride * 4);
                         if innermost {
-                            self.interior_row(e, in_start, out_start, *len, &taps, step_in, block);
+                            let at = Place {
+                                input: in_start,
+                                output: out_start,
+                                shift,
+                            };
+                            self.interior_row(e, at, *len, &taps, step_in, block);
                         } else {
                             let in_var = e.pointer_var(in_start);
                             let out_var = e.pointer_var(out_start);
@@ -142,9 +207,12 @@ impl Walk<'_> {
                                 *len,
                                 &[(in_var, step_in), (out_var, out_stride)],
                                 |e| {
-                                    let i = e.b.use_var(in_var);
-                                    let o = e.b.use_var(out_var);
-                                    self.axis(e, a + 1, i, o, &taps, None, block);
+                                    let at = Place {
+                                        input: e.b.use_var(in_var),
+                                        output: e.b.use_var(out_var),
+                                        shift,
+                                    };
+                                    self.axis(e, a + 1, at, &taps, None, merge, block);
                                 },
                             );
                         }
@@ -164,20 +232,33 @@ impl Walk<'_> {
                     let out_start = e.b.ins().iadd(output, out_skip);
                     if innermost {
                         // A 1D layer: the thread's positions of this stretch.
-                        self.interior_range(
-                            e, in_start, out_start, *len, count, &taps, step_in, block,
-                        );
+                        let at = Place {
+                            input: in_start,
+                            output: out_start,
+                            shift,
+                        };
+                        self.interior_range(e, at, *len, count, &taps, step_in, block);
                         continue;
                     }
                     let in_var = e.pointer_var(in_start);
                     let out_var = e.pointer_var(out_start);
                     e.runtime_loop(count, &[(in_var, step_in), (out_var, out_stride)], |e| {
-                        let i = e.b.use_var(in_var);
-                        let o = e.b.use_var(out_var);
-                        self.axis(e, a + 1, i, o, &taps, None, block);
+                        let at = Place {
+                            input: e.b.use_var(in_var),
+                            output: e.b.use_var(out_var),
+                            shift,
+                        };
+                        self.axis(e, a + 1, at, &taps, None, merge, block);
                     });
                 }
                 Segment::Border { pos, sources } => {
+                    let group = merged.iter().find(|m| {
+                        (0..m.count as i64).any(|i| m.pos as i64 + i * m.pos_step == *pos as i64)
+                    });
+                    if group.is_some_and(|m| m.pos != *pos) {
+                        // Computed by the loop of its group's first position.
+                        continue;
+                    }
                     let taps: Vec<(usize, i64)> = sources
                         .iter()
                         .enumerate()
@@ -185,30 +266,84 @@ impl Walk<'_> {
                         .collect();
                     let taps = extend(&taps);
                     let out_at = e.b.ins().iadd_imm_s(output, *pos as i64 * out_stride * 4);
-                    let mut piece = |e: &mut Emitter| {
-                        if innermost {
-                            let pixel = Pixel {
-                                out_offset: 0,
-                                taps: taps.clone(),
-                            };
-                            block(e, input, out_at, &[pixel]);
-                        } else {
-                            self.axis(e, a + 1, input, out_at, &taps, None, block);
+                    let first_pos = *pos as i64;
+                    // `moving`: the position, when a merged loop moves it at run time.
+                    let mut piece = |e: &mut Emitter, at: Place, moving: Option<Value>| {
+                        let mut inner = |e: &mut Emitter| {
+                            if innermost {
+                                let pixel = Pixel {
+                                    out_offset: 0,
+                                    taps: taps.clone(),
+                                };
+                                block(e, at.input, at.output, &[pixel], at.shift);
+                            } else {
+                                self.axis(e, a + 1, at, &taps, None, merge, block);
+                            }
+                        };
+                        match rows {
+                            None => inner(e),
+                            Some((lo, hi)) => {
+                                let (le, gt) =
+                                    (IntCC::SignedLessThanOrEqual, IntCC::SignedGreaterThan);
+                                let (from, to) = match moving {
+                                    Some(pos) => {
+                                        (e.b.ins().icmp(le, lo, pos), e.b.ins().icmp(gt, hi, pos))
+                                    }
+                                    None => (
+                                        e.b.ins().icmp_imm_s(le, lo, first_pos),
+                                        e.b.ins().icmp_imm_s(gt, hi, first_pos),
+                                    ),
+                                };
+                                let mine = e.b.ins().band(from, to);
+                                e.when(mine, inner);
+                            }
                         }
                     };
-                    match rows {
-                        None => piece(e),
-                        Some((lo, hi)) => {
-                            let from =
+                    let Some(group) = group else {
+                        let at = Place {
+                            input,
+                            output: out_at,
+                            shift,
+                        };
+                        piece(e, at, None);
+                        continue;
+                    };
+                    // One loop over the group: pointers, position and tap shift advance.
+                    let inner_taps: usize = self.axes[a + 1..].iter().map(|x| x.kernel).product();
+                    let in_var = e.pointer_var(input);
+                    let out_var = e.pointer_var(out_at);
+                    let shift_var = e.b.declare_var(types::I64);
+                    let shift_start = match shift {
+                        Some(s) => s,
+                        None => e.b.ins().iconst(types::I64, 0),
+                    };
+                    e.b.def_var(shift_var, shift_start);
+                    let pos_var = e.b.declare_var(types::I64);
+                    let pos_start = e.b.ins().iconst(types::I64, *pos as i64);
+                    e.b.def_var(pos_var, pos_start);
+                    e.counted_loop(
+                        group.count,
+                        &[
+                            (in_var, group.cell_step * in_stride),
+                            (out_var, group.pos_step * out_stride),
+                        ],
+                        |e| {
+                            let shift = e.b.use_var(shift_var);
+                            let pos = e.b.use_var(pos_var);
+                            let at = Place {
+                                input: e.b.use_var(in_var),
+                                output: e.b.use_var(out_var),
+                                shift: Some(shift),
+                            };
+                            piece(e, at, Some(pos));
+                            let next =
                                 e.b.ins()
-                                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, lo, *pos as i64);
-                            let to =
-                                e.b.ins()
-                                    .icmp_imm_s(IntCC::SignedGreaterThan, hi, *pos as i64);
-                            let mine = e.b.ins().band(from, to);
-                            e.when(mine, piece);
-                        }
-                    }
+                                    .iadd_imm_s(shift, group.tap_step * inner_taps as i64);
+                            e.b.def_var(shift_var, next);
+                            let next = e.b.ins().iadd_imm_s(pos, group.pos_step);
+                            e.b.def_var(pos_var, next);
+                        },
+                    );
                 }
             }
         }
@@ -222,14 +357,18 @@ impl Walk<'_> {
     fn interior_range(
         &self,
         e: &mut Emitter,
-        input: Value,
-        output: Value,
+        at: Place,
         len: usize,
         count: Value,
         taps: &[(usize, i64)],
         step_in: i64,
-        block: &mut BlockEmitter,
+        block: &mut ShiftedBlockEmitter,
     ) {
+        let Place {
+            input,
+            output,
+            shift,
+        } = at;
         let out_step = self.out_channels as i64;
         let per_block = self.pixels.min(len).max(1);
         let pixels_at = |n: usize| -> Vec<Pixel> { pixels_at(taps, n, out_step, step_in) };
@@ -249,7 +388,7 @@ impl Walk<'_> {
             |e| {
                 let i = e.b.use_var(in_var);
                 let o = e.b.use_var(out_var);
-                block(e, i, o, &pixels);
+                block(e, i, o, &pixels, shift);
             },
         );
         let done = e.b.ins().imul_imm_s(full, per_block as i64);
@@ -259,7 +398,7 @@ impl Walk<'_> {
             e.when(this_size, |e| {
                 let i = e.b.use_var(in_var);
                 let o = e.b.use_var(out_var);
-                block(e, i, o, &pixels_at(n));
+                block(e, i, o, &pixels_at(n), shift);
             });
         }
     }
@@ -269,13 +408,17 @@ impl Walk<'_> {
     fn interior_row(
         &self,
         e: &mut Emitter,
-        input: Value,
-        output: Value,
+        at: Place,
         len: usize,
         taps: &[(usize, i64)],
         step_in: i64,
-        block: &mut BlockEmitter,
+        block: &mut ShiftedBlockEmitter,
     ) {
+        let Place {
+            input,
+            output,
+            shift,
+        } = at;
         let out_step = self.out_channels as i64;
         let pixels_at = |n: usize| -> Vec<Pixel> { pixels_at(taps, n, out_step, step_in) };
         let per_block = self.pixels.min(len).max(1);
@@ -293,13 +436,13 @@ impl Walk<'_> {
             |e| {
                 let i = e.b.use_var(in_var);
                 let o = e.b.use_var(out_var);
-                block(e, i, o, &pixels);
+                block(e, i, o, &pixels, shift);
             },
         );
         if tail > 0 {
             let i = e.b.use_var(in_var);
             let o = e.b.use_var(out_var);
-            block(e, i, o, &pixels_at(tail));
+            block(e, i, o, &pixels_at(tail), shift);
         }
     }
 }

@@ -7,8 +7,9 @@ mod multi;
 mod specs;
 mod threads;
 mod tolerance;
+mod wide;
 
-use super::{compile, FoldWeights, Options};
+use super::{compile, FoldWeights, Options, Simd};
 use crate::interp;
 use crate::ir::Model;
 use proptest::prelude::*;
@@ -20,12 +21,18 @@ fn agree(model: &Model) -> Result<(), String> {
 
 /// [`agree`], folding weights as `fold` says.
 fn agree_folded(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
+    agree_with(model, fold_weights, Simd::Auto)
+}
+
+/// [`agree`] with the given folding and vector code.
+fn agree_with(model: &Model, fold_weights: FoldWeights, simd: Simd) -> Result<(), String> {
     let compiled = compile(
         model,
         &Options {
             verify: true,
             disassemble: false,
             fold_weights,
+            simd,
             ..Options::default()
         },
     )

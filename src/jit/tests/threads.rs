@@ -5,7 +5,7 @@
 
 use super::models;
 use crate::ir::{Model, Tensor};
-use crate::jit::{compile, FoldWeights, Options};
+use crate::jit::{compile, FoldWeights, Options, Simd};
 use crate::pipeline;
 use proptest::prelude::*;
 use std::path::Path;
@@ -26,15 +26,20 @@ fn first_difference(model: &Model, a: &[Tensor], b: &[Tensor]) -> Option<String>
 /// Runs `model` on 1, 2, 3 and 8 threads, again on 1, and from a fresh compilation; `Err`
 /// names the first value that differs from the first run.
 fn same_bits(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
+    same_bits_with(model, fold_weights, Simd::Auto)
+}
+
+/// [`same_bits`] with the given vector code.
+pub fn same_bits_with(model: &Model, fold_weights: FoldWeights, simd: Simd) -> Result<(), String> {
     let options = Options {
         verify: true,
         fold_weights,
+        simd,
         ..Options::default()
     };
     let compiled = compile(model, &options).map_err(|e| e.to_string())?;
-    let run = |c: &crate::jit::Compiled, t: usize| {
-        c.run_split(model, t, 0).map_err(|e| e.to_string())
-    };
+    let run =
+        |c: &crate::jit::Compiled, t: usize| c.run_split(model, t, 0).map_err(|e| e.to_string());
     let one = run(&compiled, 1)?;
     let mut others: Vec<(String, Vec<Tensor>)> = Vec::new();
     for t in [2, 3, 8] {

@@ -70,3 +70,28 @@ fn every_spec_survives_the_text_targets_and_converts_there_and_back() {
     // Most good specs load from the fuzzers' directory (those whose data lives elsewhere do not).
     assert!(converted > 30, "only {converted} specs loaded and were converted");
 }
+
+/// Nesting far deeper than the fuzzer's `-max_len` allows: both front ends refuse it with a
+/// message instead of overflowing the stack (a test thread's 2 MiB stack, a quarter of the
+/// command's main thread).
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let depth = 100_000;
+    let toml_arrays = format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let toml_tables = format!("a = {}1{}\n", "{b=".repeat(depth), "}".repeat(depth));
+    let conv = format!(
+        "input x (1, 3, 3, 1) = fill 1\nlayer y = conv2d(x) {{ p = {}{} }}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    for (text, syntax) in [
+        (&toml_arrays, crate::parse::Syntax::Toml),
+        (&toml_tables, crate::parse::Syntax::Toml),
+        (&conv, crate::parse::Syntax::Conv),
+    ] {
+        let refused = crate::parse::parse(text, syntax);
+        assert!(refused.is_err(), "{} levels of nesting were accepted", depth);
+        super::text::parse_conv(text.as_bytes());
+        super::text::parse_toml(text.as_bytes());
+    }
+}

@@ -18,9 +18,12 @@ use std::path::{Path, PathBuf};
 /// that no input can make a run take long (libFuzzer's `-rss_limit_mb` watches the rest).
 pub const MAX_MEMORY: u64 = 64 << 20;
 
+/// A fuzz target: returns on any input convc handles, panics on a finding.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by name (the names of `fuzz/fuzz_targets/*.rs` and of the directories
 /// under `fuzz/regressions/`).
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("parse_conv", text::parse_conv),
     ("parse_toml", text::parse_toml),
     ("convert_roundtrip", text::convert_roundtrip),

@@ -2,7 +2,7 @@
 //! there and back.
 
 use super::{load, spec_dir};
-use crate::ir::Model;
+use crate::ir::{Model, Op, ValueKind};
 use crate::parse::Syntax;
 use crate::pipeline::Loaded;
 use crate::print;
@@ -94,16 +94,28 @@ fn roundtrip(original: &Loaded, syntax: Syntax) {
 /// Where two models differ, bit for bit (every `f32` compared by its bits; the spans of
 /// `expect`s, which point into different texts, excepted).
 pub fn differ(a: &Model, b: &Model) -> Option<String> {
-    let strip = |m: &Model| {
-        let mut m = m.clone();
-        for e in &mut m.expects {
-            e.span = crate::ast::Span::default();
+    let (mut a, mut b) = (a.clone(), b.clone());
+    // The big arrays (inputs, kernels) are compared by their bits, the rest by its `Debug`
+    // text, which prints every other f32 with the digits that read back to its exact bits.
+    let (data_a, data_b) = (take_arrays(&mut a), take_arrays(&mut b));
+    if data_a.len() != data_b.len() {
+        return Some(format!(
+            "{} arrays became {}",
+            data_a.len(),
+            data_b.len()
+        ));
+    }
+    for (k, (x, y)) in data_a.iter().zip(&data_b).enumerate() {
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>();
+        if bits(x) != bits(y) {
+            let at = x.iter().zip(y.iter()).position(|(p, q)| p.to_bits() != q.to_bits());
+            return Some(format!(
+                "array {k} (inputs and kernels in model order): {} values became {}, first difference at {at:?}",
+                x.len(),
+                y.len()
+            ));
         }
-        m
-    };
-    let (a, b) = (strip(a), strip(b));
-    // `Debug` prints every f32 with the digits that read back to its exact bits (and -0.0 as
-    // such), so equal text means equal bits.
+    }
     let (ta, tb) = (format!("{a:#?}"), format!("{b:#?}"));
     if ta == tb {
         return None;
@@ -119,4 +131,24 @@ pub fn differ(a: &Model, b: &Model) -> Option<String> {
         show(&ta),
         show(&tb)
     ))
+}
+
+/// Moves every input's data and every convolution's kernel out of `model` (in model order)
+/// and blanks the spans of its `expect`s.
+fn take_arrays(model: &mut Model) -> Vec<Vec<f32>> {
+    for e in &mut model.expects {
+        e.span = crate::ast::Span::default();
+    }
+    let mut arrays = Vec::new();
+    for v in &mut model.values {
+        match &mut v.kind {
+            ValueKind::Input(t) => arrays.push(std::mem::take(&mut t.data)),
+            ValueKind::Layer(l) => {
+                if let Op::Conv(c) = &mut l.op {
+                    arrays.push(std::mem::take(&mut c.kernel));
+                }
+            }
+        }
+    }
+    arrays
 }

@@ -6,6 +6,7 @@ use super::args::Args;
 use super::layers::{axes, axis_name};
 use super::tensor::Role;
 use super::values::tensor;
+use super::graph::is_identifier;
 use super::{npy, Budget, Options};
 use crate::ast::{GridValue, LabelAxis, LayerDecl, Spanned, TensorLit, TensorValue};
 use crate::diagnostic::Diagnostic;
@@ -250,6 +251,16 @@ pub fn conv(
             let mut kernel = vec![0.0f32; taps * filter_channels * filters];
             let mut ok = true;
             for (f, decl_filter) in decl.filter_list.iter().enumerate() {
+                if let Some(name) = decl_filter.name.as_ref().filter(|n| !is_identifier(&n.value)) {
+                    // As for inputs and layers: a name `.conv` could not hold would break
+                    // `convert`.
+                    diags.push(
+                        Diagnostic::error(name.span, format!("`{}` is not a valid filter name", name.value))
+                            .with_label("not a name")
+                            .with_hint("names start with a letter or `_` and hold only letters, digits and `_`, e.g. `vertical_2`"),
+                    );
+                    ok = false;
+                }
                 let what = match &decl_filter.name {
                     Some(name) => format!("filter `{}` of {layer}", name.value),
                     None => format!("filter {f} of {layer}"),

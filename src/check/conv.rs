@@ -3,10 +3,10 @@
 //! geometry of every axis and the border mode.
 
 use super::args::Args;
+use super::graph::is_identifier;
 use super::layers::{axes, axis_name};
 use super::tensor::Role;
 use super::values::tensor;
-use super::graph::is_identifier;
 use super::{npy, Budget, Options};
 use crate::ast::{GridValue, LabelAxis, LayerDecl, Spanned, TensorLit, TensorValue};
 use crate::diagnostic::Diagnostic;
@@ -251,7 +251,11 @@ pub fn conv(
             let mut kernel = vec![0.0f32; taps * filter_channels * filters];
             let mut ok = true;
             for (f, decl_filter) in decl.filter_list.iter().enumerate() {
-                if let Some(name) = decl_filter.name.as_ref().filter(|n| !is_identifier(&n.value)) {
+                if let Some(name) = decl_filter
+                    .name
+                    .as_ref()
+                    .filter(|n| !is_identifier(&n.value))
+                {
                     // As for inputs and layers: a name `.conv` could not hold would break
                     // `convert`.
                     diags.push(

@@ -47,9 +47,8 @@ fn open_npy(
     path: &Spanned<String>,
 ) -> Result<(PathBuf, NpyFile<std::io::BufReader<std::fs::File>>), Diagnostic> {
     let (full, mut file) = open(base_dir, path)?;
-    check_header(&mut file).map_err(|why| {
-        bad(path, &full, why).with_hint("write it with NumPy's `np.save`")
-    })?;
+    check_header(&mut file)
+        .map_err(|why| bad(path, &full, why).with_hint("write it with NumPy's `np.save`"))?;
     let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
     Ok((full, npy))
 }
@@ -76,7 +75,10 @@ fn check_header(file: &mut std::fs::File) -> Result<(), String> {
         }
         file.seek(SeekFrom::Start(start)).map_err(io)?;
         let mut header = Vec::new();
-        file.by_ref().take(length).read_to_end(&mut header).map_err(io)?;
+        file.by_ref()
+            .take(length)
+            .read_to_end(&mut header)
+            .map_err(io)?;
         let depth = nesting(&header);
         if depth > MAX_HEADER_NESTING {
             return Err(format!(
@@ -286,7 +288,8 @@ mod tests {
         let path = Spanned::new(file, crate::ast::Span::default());
         let err = load(&dir, &path, 1 << 20).unwrap_err();
         assert!(
-            err.message.contains("its header nests brackets 18 deep, more than the 8"),
+            err.message
+                .contains("its header nests brackets 18 deep, more than the 8"),
             "{}",
             err.message
         );

@@ -23,7 +23,10 @@ fn load_with_file(file: &str, data: &[u8], spec: &str) {
     let path = dir.join(file);
     std::fs::write(&path, data).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     if let Err(e) = load(&dir.join("fuzz.conv"), spec) {
-        assert!(!e.message.is_empty(), "a file was refused without a message");
+        assert!(
+            !e.message.is_empty(),
+            "a file was refused without a message"
+        );
     }
 }
 

@@ -11,7 +11,7 @@ pub mod jit;
 mod regressions;
 pub mod text;
 
-use crate::pipeline::{self, Loaded, LoadError};
+use crate::pipeline::{self, LoadError, Loaded};
 use std::path::{Path, PathBuf};
 
 /// The memory limit for every spec the fuzzer loads: big enough for every seed, small enough

@@ -68,7 +68,10 @@ fn every_spec_survives_the_text_targets_and_converts_there_and_back() {
         converted += usize::from(super::load(&fake, &source).is_ok());
     }
     // Most good specs load from the fuzzers' directory (those whose data lives elsewhere do not).
-    assert!(converted > 30, "only {converted} specs loaded and were converted");
+    assert!(
+        converted > 30,
+        "only {converted} specs loaded and were converted"
+    );
 }
 
 /// Nesting far deeper than the fuzzer's `-max_len` allows: both front ends refuse it with a
@@ -90,7 +93,11 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         (&conv, crate::parse::Syntax::Conv),
     ] {
         let refused = crate::parse::parse(text, syntax);
-        assert!(refused.is_err(), "{} levels of nesting were accepted", depth);
+        assert!(
+            refused.is_err(),
+            "{} levels of nesting were accepted",
+            depth
+        );
         super::text::parse_conv(text.as_bytes());
         super::text::parse_toml(text.as_bytes());
     }

@@ -99,16 +99,15 @@ pub fn differ(a: &Model, b: &Model) -> Option<String> {
     // text, which prints every other f32 with the digits that read back to its exact bits.
     let (data_a, data_b) = (take_arrays(&mut a), take_arrays(&mut b));
     if data_a.len() != data_b.len() {
-        return Some(format!(
-            "{} arrays became {}",
-            data_a.len(),
-            data_b.len()
-        ));
+        return Some(format!("{} arrays became {}", data_a.len(), data_b.len()));
     }
     for (k, (x, y)) in data_a.iter().zip(&data_b).enumerate() {
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>();
         if bits(x) != bits(y) {
-            let at = x.iter().zip(y.iter()).position(|(p, q)| p.to_bits() != q.to_bits());
+            let at = x
+                .iter()
+                .zip(y.iter())
+                .position(|(p, q)| p.to_bits() != q.to_bits());
             return Some(format!(
                 "array {k} (inputs and kernels in model order): {} values became {}, first difference at {at:?}",
                 x.len(),

@@ -50,4 +50,3 @@ pub fn agree_folded(model: &Model, fold_weights: FoldWeights) -> Result<(), Stri
     }
     Ok(())
 }
-

@@ -17,7 +17,6 @@
 //!
 //! The proptest (`jit::tests::multi`) and the `jit_vs_interp` fuzz target generate the cases.
 
-use crate::jit::{compile, Options};
 use super::models::{padding, LayerCase, Rng};
 use super::tolerance;
 use crate::geometry::{resolve_axis, AxisGeometry};
@@ -26,6 +25,7 @@ use crate::ir::{
     Activation, Conv, GlobalPool, Layer, MergeKind, Model, Op, PaddingMode, Pool, PoolKind, Tensor,
     Value, ValueKind,
 };
+use crate::jit::{compile, Options};
 
 /// One step: the op and options, which value it reads, and which partners a merge takes.
 #[derive(Debug, Clone)]

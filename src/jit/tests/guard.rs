@@ -5,8 +5,8 @@
 
 use super::super::{compile, Compiled, Options};
 use super::models;
-use crate::jit::harness::guard::{check_guarded, Guarded, Side};
 use crate::ir::Model;
+use crate::jit::harness::guard::{check_guarded, Guarded, Side};
 use crate::pipeline;
 use proptest::prelude::*;
 use std::path::Path;

@@ -1,8 +1,8 @@
 //! The proptest strategy for [`LayerCase`]; the cases and the model builder live in
 //! `jit::harness::models`, shared with the fuzz targets.
 
-pub use crate::jit::harness::models::{build, LayerCase, Rng};
 use crate::ir::Activation;
+pub use crate::jit::harness::models::{build, LayerCase, Rng};
 use proptest::prelude::*;
 
 /// The ranges here are the fuzzer's too (`fuzzing::jit::layer_case`): keep them in step.

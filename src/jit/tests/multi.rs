@@ -3,8 +3,8 @@
 //!
 //! `CONVC_JIT_MULTI_CASES` sets the number of models (default 500).
 
-pub use crate::jit::harness::multi::*;
 use super::models;
+pub use crate::jit::harness::multi::*;
 use proptest::prelude::*;
 
 pub fn multi_case() -> impl Strategy<Value = MultiCase> {

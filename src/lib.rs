@@ -25,6 +25,9 @@ pub mod diagnostic;
 pub mod emit;
 pub mod explain;
 pub mod filters;
+/// One entry point per fuzz target (feature `fuzzing`; see docs/fuzzing.md).
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod geometry;
 pub mod init;
 pub mod interp;

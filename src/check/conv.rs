@@ -3,6 +3,7 @@
 //! geometry of every axis and the border mode.
 
 use super::args::Args;
+use super::graph::is_identifier;
 use super::layers::{axes, axis_name};
 use super::tensor::Role;
 use super::values::tensor;
@@ -266,6 +267,24 @@ pub fn conv(
             let mut kernel = vec![0.0f32; len];
             let mut ok = true;
             for (f, decl_filter) in decl.filter_list.iter().enumerate() {
+                if let Some(name) = decl_filter
+                    .name
+                    .as_ref()
+                    .filter(|n| !is_identifier(&n.value))
+                {
+                    // As for inputs and layers: a name `.conv` could not hold would break
+                    // `convert`.
+                    diags.push(
+                        Diagnostic::error(
+                            Code::InvalidName,
+                            name.span,
+                            format!("`{}` is not a valid filter name", name.value),
+                        )
+                            .with_label("not a name")
+                            .with_hint("names start with a letter or `_` and hold only letters, digits and `_`, e.g. `vertical_2`"),
+                    );
+                    ok = false;
+                }
                 let what = match &decl_filter.name {
                     Some(name) => format!("filter `{}` of {layer}", name.value),
                     None => format!("filter {f} of {layer}"),

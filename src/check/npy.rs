@@ -34,6 +34,84 @@ fn open(options: &Options, path: &Spanned<String>) -> Result<(PathBuf, std::fs::
     }
 }
 
+/// The longest header read: NumPy's are a short Python dict, padded to 64 bytes (version 2
+/// exists only for dicts beyond 64 KiB).
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+/// The deepest nesting of brackets read in a header: NumPy writes at most 3 or 4 levels (a
+/// record of sub-arrays), and npyz's parser takes time exponential in it (17 levels take
+/// more than 10 s; found by the `npy` fuzz target).
+const MAX_HEADER_NESTING: usize = 8;
+
+/// Opens `path` for npyz after checking what npyz would read without limit: the header's
+/// length and the nesting of its brackets. Files that are not .npy at all are left to npyz,
+/// which says so.
+fn open_npy(
+    options: &Options,
+    path: &Spanned<String>,
+) -> Result<(PathBuf, NpyFile<std::io::BufReader<std::fs::File>>), Diagnostic> {
+    let (full, mut file) = open(options, path)?;
+    check_header(&mut file)
+        .map_err(|why| bad(path, &full, why).with_hint("write it with NumPy's `np.save`"))?;
+    let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
+    Ok((full, npy))
+}
+
+fn check_header(file: &mut std::fs::File) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e: std::io::Error| format!("cannot read it: {e}");
+    let mut pre = Vec::with_capacity(12);
+    file.by_ref().take(12).read_to_end(&mut pre).map_err(io)?;
+    let length = match pre.as_slice() {
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 1, _, a, b, ..] => {
+            Some((u64::from(u16::from_le_bytes([*a, *b])), 10))
+        }
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 2 | 3, _, a, b, c, d] => {
+            Some((u64::from(u32::from_le_bytes([*a, *b, *c, *d])), 12))
+        }
+        _ => None,
+    };
+    if let Some((length, start)) = length {
+        if length > MAX_HEADER_BYTES {
+            return Err(format!(
+                "its header claims {length} bytes, more than the {MAX_HEADER_BYTES} convc reads"
+            ));
+        }
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut header = Vec::new();
+        file.by_ref()
+            .take(length)
+            .read_to_end(&mut header)
+            .map_err(io)?;
+        let depth = nesting(&header);
+        if depth > MAX_HEADER_NESTING {
+            return Err(format!(
+                "its header nests brackets {depth} deep, more than the {MAX_HEADER_NESTING} convc reads"
+            ));
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(())
+}
+
+/// The deepest nesting of `(`, `[` and `{` outside quoted strings.
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    for &c in text {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(c),
+            (None, b'(' | b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn bad(path: &Spanned<String>, full: &Path, message: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(
         Code::BadNpy,
@@ -45,8 +123,7 @@ fn bad(path: &Spanned<String>, full: &Path, message: impl std::fmt::Display) -> 
 
 /// The array shape recorded in the file's header.
 pub fn peek_shape(options: &Options, path: &Spanned<String>) -> Result<Vec<usize>, Diagnostic> {
-    let (full, file) = open(options, path)?;
-    let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
+    let (full, npy) = open_npy(options, path)?;
     shape_of(npy.shape()).ok_or_else(|| bad(path, &full, "its shape is too large"))
 }
 
@@ -64,8 +141,7 @@ pub fn load(
     path: &Spanned<String>,
     max_bytes: u64,
 ) -> Result<(Vec<usize>, Vec<f64>), Diagnostic> {
-    let (full, file) = open(options, path)?;
-    let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(|e| bad(path, &full, e))?;
+    let (full, npy) = open_npy(options, path)?;
     let shape = shape_of(npy.shape()).ok_or_else(|| bad(path, &full, "its shape is too large"))?;
     let len = shape.iter().product::<usize>();
     // While reading, the file's values (up to 8 bytes each) and their f64 copy coexist.
@@ -207,6 +283,32 @@ fn fortran_to_c(shape: &[usize], values: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_quotes() {
+        assert_eq!(nesting(b"{'descr': '<f4', 'shape': (2, 3), }"), 2);
+        assert_eq!(nesting(b"{'descr': [('a', '<f4', (2,))], }"), 4);
+        assert_eq!(nesting(b"{'descr': '[[[[(', }"), 1);
+        assert_eq!(nesting(b"[[[[[[[[[["), 10);
+    }
+
+    #[test]
+    fn deeply_nested_headers_are_refused() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/npy");
+        let file = "timeout_nested_brackets_in_header.npy".to_string();
+        let path = Spanned::new(file, crate::ast::Span::default());
+        let options = Options {
+            base_dir: dir,
+            ..Options::default()
+        };
+        let err = load(&options, &path, 1 << 20).unwrap_err();
+        assert!(
+            err.message
+                .contains("its header nests brackets 18 deep, more than the 8"),
+            "{}",
+            err.message
+        );
+    }
 
     #[test]
     fn fortran_order_is_transposed() {

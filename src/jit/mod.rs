@@ -194,5 +194,9 @@ pub struct LayerReport {
     pub asm_kernels: Vec<Vec<u8>>,
 }
 
+/// The differential harness (random models, tolerance, guard pages), shared by the tests and
+/// the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod harness;
 #[cfg(test)]
 mod tests;

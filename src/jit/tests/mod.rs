@@ -6,60 +6,16 @@ mod models;
 mod multi;
 mod specs;
 mod threads;
-mod tolerance;
 mod wide;
 
-use super::{compile, FoldWeights, Options, Simd};
-use crate::interp;
+use super::harness::{agree_folded, agree_with, tolerance};
+use super::FoldWeights;
 use crate::ir::Model;
 use proptest::prelude::*;
 
 /// Runs both backends and compares the last value within its tolerance.
 fn agree(model: &Model) -> Result<(), String> {
     agree_folded(model, FoldWeights::Auto)
-}
-
-/// [`agree`], folding weights as `fold` says.
-fn agree_folded(model: &Model, fold_weights: FoldWeights) -> Result<(), String> {
-    agree_with(model, fold_weights, Simd::Auto)
-}
-
-/// [`agree`] with the given folding and vector code.
-fn agree_with(model: &Model, fold_weights: FoldWeights, simd: Simd) -> Result<(), String> {
-    let compiled = compile(
-        model,
-        &Options {
-            verify: true,
-            disassemble: false,
-            fold_weights,
-            simd,
-            ..Options::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let jit = compiled.run(model, 1).map_err(|e| e.to_string())?;
-    let reference = interp::run(model);
-    let last = model.values.len() - 1;
-    let tolerance = tolerance::tolerances(model);
-    for (i, (&j, &r)) in jit[last].data.iter().zip(&reference[last].data).enumerate() {
-        let ok = if j.is_nan() || r.is_nan() {
-            j.is_nan() && r.is_nan()
-        } else if j.is_infinite() || r.is_infinite() {
-            j == r
-        } else {
-            (f64::from(j) - f64::from(r)).abs() <= tolerance[i]
-        };
-        if !ok {
-            return Err(format!(
-                "value {i}: jit {j}, interp {r}, tolerance {}",
-                tolerance[i]
-            ));
-        }
-    }
-    if jit[last].shape != reference[last].shape {
-        return Err("shapes differ".into());
-    }
-    Ok(())
 }
 
 fn cases() -> u32 {

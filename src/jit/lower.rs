@@ -236,6 +236,25 @@ pub fn lower_conv(conv: &Conv, batch: usize, fold: FoldWeights) -> Result<LoopNe
     })
 }
 
+/// The runs for the last `rest` channels of a filter block: one f32x4 run of
+/// `rest / 4` vectors, then scalars for what is left.
+pub fn push_tail_runs(runs: &mut Vec<BlockRun>, rest: usize) {
+    if rest >= 4 {
+        runs.push(BlockRun {
+            count: 1,
+            lanes: 4,
+            vectors: rest / 4,
+        });
+    }
+    if !rest.is_multiple_of(4) {
+        runs.push(BlockRun {
+            count: 1,
+            lanes: 1,
+            vectors: rest % 4,
+        });
+    }
+}
+
 /// Register blocking. x64 Cranelift allocates 16 vector registers: `pixels * vectors`
 /// accumulators plus `vectors` weight vectors, one broadcast and one temporary must fit, so
 /// about 10 accumulators at most (measured: 5 pixels x 2 vectors is best for wide layers).
@@ -259,20 +278,7 @@ pub fn choose_blocking(
                     vectors: qq,
                 });
             }
-            if rest >= 4 {
-                runs.push(BlockRun {
-                    count: 1,
-                    lanes: 4,
-                    vectors: rest / 4,
-                });
-            }
-            if !rest.is_multiple_of(4) {
-                runs.push(BlockRun {
-                    count: 1,
-                    lanes: 1,
-                    vectors: rest % 4,
-                });
-            }
+            push_tail_runs(&mut runs, rest);
             let pixels = if full > 0 { pp } else { 8 };
             (pixels, runs)
         }

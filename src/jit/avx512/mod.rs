@@ -82,21 +82,7 @@ pub fn widen(nest: &mut LoopNest, conv: &Conv, enabled: bool) {
             vectors: rest / LANES,
         });
     }
-    let rest = rest % LANES;
-    if rest >= 4 {
-        runs.push(BlockRun {
-            count: 1,
-            lanes: 4,
-            vectors: rest / 4,
-        });
-    }
-    if !rest.is_multiple_of(4) {
-        runs.push(BlockRun {
-            count: 1,
-            lanes: 1,
-            vectors: rest % 4,
-        });
-    }
+    crate::jit::lower::push_tail_runs(&mut runs, rest % LANES);
     nest.pixels = pixels_for(vectors);
     nest.runs = runs;
 }

@@ -132,7 +132,7 @@ fn a_kill_while_accepting_a_snapshot_keeps_the_old_snapshot() {
     let dir = scratch("atomic_kill_snapshot");
     let spec = dir.join("big.conv");
     big_spec(&spec, 4, 0.5);
-    let o = common::convc(&["test", spec.to_str().unwrap()]);
+    let o = common::convc(&["test", spec.to_str().unwrap(), "--accept"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let target = dir.join("convc-snapshots/big.conv.snapshot");
     let old = std::fs::read(&target).unwrap();
@@ -164,7 +164,7 @@ fn a_write_that_fails_part_way_keeps_the_old_file_and_says_why() {
     let spec = dir.join("big.conv");
     // 128 x 128 x 16 values: a 1 MiB .npy file and a 1 MiB snapshot.
     big_spec(&spec, 4, 0.5);
-    let o = common::convc(&["test", spec.to_str().unwrap()]);
+    let o = common::convc(&["test", spec.to_str().unwrap(), "--accept"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     big_spec(&spec, 128, 0.25);
     let out = dir.join("out");

@@ -122,8 +122,9 @@ fn assemble(_: &KernelShape) -> Result<Vec<u8>, String> {
     Err("AVX-512 kernels exist only on x86-64".into())
 }
 
-/// The AVX-512 kernels of one layer: assembled on first use, defined in the module, and
-/// called from the layer's function.
+/// The AVX-512 kernels of one layer: declared on first use and called from the layer's
+/// function, then assembled (on all cores: they are independent) and defined in the module by
+/// [`Kernels::finish`].
 pub struct Kernels<'m> {
     inner: RefCell<Inner<'m>>,
 }
@@ -132,8 +133,8 @@ struct Inner<'m> {
     module: &'m mut JITModule,
     /// Each distinct block's function and its reference in the layer's function.
     functions: HashMap<KernelShape, (FuncId, FuncRef)>,
-    /// Each kernel's machine code, in the order they were assembled.
-    code: Vec<Vec<u8>>,
+    /// The kernels declared but not yet assembled, in the order of first use.
+    pending: Vec<(FuncId, KernelShape)>,
     error: Option<JitError>,
 }
 
@@ -143,19 +144,27 @@ impl<'m> Kernels<'m> {
             inner: RefCell::new(Inner {
                 module,
                 functions: HashMap::new(),
-                code: Vec::new(),
+                pending: Vec::new(),
                 error: None,
             }),
         }
     }
 
-    /// The machine code of every distinct kernel, or the first error met while emitting.
+    /// Assembles and defines every kernel the layer calls; returns their machine code, in the
+    /// order of first use, or the first error met while emitting or assembling.
     pub fn finish(self) -> Result<Vec<Vec<u8>>, JitError> {
         let inner = self.inner.into_inner();
-        match inner.error {
-            Some(e) => Err(e),
-            None => Ok(inner.code),
+        if let Some(e) = inner.error {
+            return Err(e);
         }
+        let code = assemble_all(&inner.pending)?;
+        for ((id, _), bytes) in inner.pending.iter().zip(&code) {
+            inner
+                .module
+                .define_function_bytes(*id, 64, bytes, &[])
+                .map_err(|e| internal(e.to_string()))?;
+        }
+        Ok(code)
     }
 
     /// Emits one block of `run` (16-lane vectors): the call to its kernel, then the inline
@@ -198,8 +207,8 @@ impl<'m> Kernels<'m> {
         }
     }
 
-    /// The kernel for `shape` in the function being built, assembled and defined on first use;
-    /// `None` after an error (kept for [`Self::finish`]).
+    /// The kernel for `shape` in the function being built, declared on first use (assembled
+    /// by [`Self::finish`]); `None` after an error (kept for [`Self::finish`]).
     fn function(&self, e: &mut Emitter, shape: KernelShape) -> Option<FuncRef> {
         let mut inner = self.inner.borrow_mut();
         if inner.error.is_some() {
@@ -208,9 +217,10 @@ impl<'m> Kernels<'m> {
         if let Some(&(_, f)) = inner.functions.get(&shape) {
             return Some(f);
         }
-        match inner.define(&shape) {
+        match inner.declare() {
             Ok(id) => {
                 let f = inner.module.declare_func_in_func(id, e.b.func);
+                inner.pending.push((id, shape.clone()));
                 inner.functions.insert(shape, (id, f));
                 Some(f)
             }
@@ -223,20 +233,55 @@ impl<'m> Kernels<'m> {
 }
 
 impl Inner<'_> {
-    fn define(&mut self, shape: &KernelShape) -> Result<FuncId, JitError> {
-        let internal = |what: String| JitError::Cranelift(format!("AVX-512 kernel: {what}"));
-        let bytes = assemble(shape).map_err(internal)?;
+    fn declare(&mut self) -> Result<FuncId, JitError> {
         let mut sig = self.module.make_signature();
         sig.call_conv = CallConv::SystemV;
         sig.params.extend([AbiParam::new(PTR); 4]);
-        let id = self
-            .module
-            .declare_anonymous_function(&sig)
-            .map_err(|e| internal(e.to_string()))?;
         self.module
-            .define_function_bytes(id, 64, &bytes, &[])
-            .map_err(|e| internal(e.to_string()))?;
-        self.code.push(bytes);
-        Ok(id)
+            .declare_anonymous_function(&sig)
+            .map_err(|e| internal(e.to_string()))
     }
+}
+
+fn internal(what: String) -> JitError {
+    JitError::Cranelift(format!("AVX-512 kernel: {what}"))
+}
+
+/// Kernels below which assembling is not worth a second thread.
+const PARALLEL_KERNELS: usize = 4;
+
+/// The machine code of every pending kernel, in order. A 7x7 layer has some 20 distinct
+/// blocks of a few thousand instructions each, which `iced-x86` takes about a millisecond to
+/// encode: with several, they are shared among the cores (each kernel is assembled alone, so
+/// the bytes do not depend on how they were shared).
+fn assemble_all(pending: &[(FuncId, KernelShape)]) -> Result<Vec<Vec<u8>>, JitError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if pending.len() >= PARALLEL_KERNELS {
+        cores.min(pending.len())
+    } else {
+        1
+    };
+    let one = |shape: &KernelShape| assemble(shape).map_err(internal);
+    if threads <= 1 {
+        return pending.iter().map(|(_, s)| one(s)).collect();
+    }
+    let per_thread = pending.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Vec<u8>>, JitError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pending
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || part.iter().map(|(_, s)| one(s)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(internal("the assembling thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut code = Vec::with_capacity(pending.len());
+    for part in parts {
+        code.extend(part?);
+    }
+    Ok(code)
 }

@@ -117,7 +117,9 @@ fn shape_overflows(header: &[u8]) -> bool {
     let mut count: u64 = 1;
     for dim in shape.into_iter().flatten() {
         let Value::Integer(dim) = dim else { continue };
-        let Ok(dim) = dim.to_string().parse::<u64>() else { continue };
+        let Ok(dim) = dim.to_string().parse::<u64>() else {
+            continue;
+        };
         if dim == 0 {
             continue;
         }

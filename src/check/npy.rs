@@ -88,9 +88,47 @@ fn check_header(file: &mut std::fs::File) -> Result<(), String> {
                 "its header nests brackets {depth} deep, more than the {MAX_HEADER_NESTING} convc reads"
             ));
         }
+        if shape_overflows(&header) {
+            return Err(
+                "its shape has more elements than a 64-bit count holds, so it cannot be this file"
+                    .to_string(),
+            );
+        }
     }
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     Ok(())
+}
+
+/// Whether the header's `shape` multiplies out (leaving zeros aside, as npyz's strides do)
+/// beyond `u64`: npyz multiplies it without checking (found by the `npy` fuzz target). The
+/// header is parsed with the parser npyz uses; anything it cannot read is left to npyz.
+fn shape_overflows(header: &[u8]) -> bool {
+    use py_literal::Value;
+    let Some(Ok(Value::Dict(entries))) = std::str::from_utf8(header)
+        .ok()
+        .map(|text| text.trim().parse::<Value>())
+    else {
+        return false;
+    };
+    let shape = entries.iter().find_map(|(key, value)| match (key, value) {
+        (Value::String(key), Value::Tuple(dims)) if key == "shape" => Some(dims),
+        _ => None,
+    });
+    let mut count: u64 = 1;
+    for dim in shape.into_iter().flatten() {
+        let Value::Integer(dim) = dim else { continue };
+        let Ok(dim) = dim.to_string().parse::<u64>() else {
+            continue;
+        };
+        if dim == 0 {
+            continue;
+        }
+        match count.checked_mul(dim) {
+            Some(product) => count = product,
+            None => return true,
+        }
+    }
+    false
 }
 
 /// The deepest nesting of `(`, `[` and `{` outside quoted strings.

@@ -41,15 +41,8 @@ fn every_spec_stays_inside_its_buffers() {
     assert!(layers > 100, "only {layers} layers were checked");
 }
 
-fn cases() -> u32 {
-    std::env::var("CONVC_JIT_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(super::cases()))]
 
     #[test]
     fn random_layers_stay_inside_their_buffers(case in models::layer_case()) {

@@ -18,11 +18,17 @@ fn agree(model: &Model) -> Result<(), String> {
     agree_folded(model, FoldWeights::Auto)
 }
 
-fn cases() -> u32 {
-    std::env::var("CONVC_JIT_CASES")
+/// Proptest cases: the number in the environment variable `var`, else 500.
+fn cases_from(var: &str) -> u32 {
+    std::env::var(var)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(500)
+}
+
+/// Cases of the single-layer proptests (`CONVC_JIT_CASES`).
+fn cases() -> u32 {
+    cases_from("CONVC_JIT_CASES")
 }
 
 proptest! {

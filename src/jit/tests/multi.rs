@@ -25,10 +25,7 @@ pub fn multi_case() -> impl Strategy<Value = MultiCase> {
 }
 
 fn cases() -> u32 {
-    std::env::var("CONVC_JIT_MULTI_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500)
+    super::cases_from("CONVC_JIT_MULTI_CASES")
 }
 
 proptest! {
